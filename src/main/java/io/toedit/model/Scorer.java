@@ -1,0 +1,35 @@
+package io.toedit.model;
+
+import io.toedit.edit.TokenScores;
+import java.util.List;
+
+/**
+ * Teacher-forced scoring of token sequences by a prior language model.
+ *
+ * <p>Every position is conditioned on the original prefix; nothing is generated. Implementations
+ * score a whole batch in as few forward passes as memory allows, and return plain Java arrays (no
+ * native memory escapes). Sequences of any length are accepted: longer than the model context they
+ * are scored in overlapping windows so every token keeps context.
+ *
+ * <p>Implementations are thread-safe unless documented otherwise.
+ */
+public interface Scorer extends AutoCloseable {
+
+  /**
+   * Scores each sequence. Each sequence must start with BOS. The result has one entry per input, in
+   * order.
+   */
+  List<TokenScores> score(List<int[]> sequences);
+
+  /** Number of candidates returned per position. */
+  int topK();
+
+  /** A short identifier of the model, e.g. the folder name plus a weights digest. */
+  String modelId();
+
+  /** Human-readable device description, e.g. {@code cpu} or {@code gpu(0)}. */
+  String device();
+
+  @Override
+  void close();
+}

@@ -1,0 +1,16 @@
+package io.toedit.model;
+
+import io.toedit.edit.Tokenized;
+import io.toedit.edit.Vocabulary;
+
+/** Text to token ids with character spans; never truncates. Thread-safe. */
+public interface TextTokenizer extends AutoCloseable {
+
+  /** Encodes {@code text} with BOS prepended, keeping each token's character span. */
+  Tokenized encode(String text);
+
+  Vocabulary vocabulary();
+
+  @Override
+  void close();
+}
