@@ -1,0 +1,41 @@
+package io.toedit.model;
+
+import java.nio.file.Path;
+
+/**
+ * How to load and run the prior model.
+ *
+ * @param modelDir a Hugging Face Llama-family folder; {@code null} means the bundled stories260k
+ * @param device {@code auto}, {@code cpu} or {@code gpu}
+ * @param workers scoring workers (threads that each run forward passes on the shared weights)
+ * @param threadsPerWorker PyTorch intra-op threads per worker
+ * @param topK candidates returned per position
+ * @param maxBatchTokens padded tokens (B x T) per forward pass
+ * @param windowTokens longest sequence scored in one pass; longer ones are scored in windows
+ *     ({@code 0} = the model's max_position_embeddings)
+ * @param windowOverlap tokens of context carried into each following window
+ * @param attentionBudget most attention-score elements (B x heads x Tq x Tk) materialised at once
+ */
+public record ModelSettings(Path modelDir, String device, int workers, int threadsPerWorker, int topK,
+    int maxBatchTokens, int windowTokens, int windowOverlap, long attentionBudget) {
+
+  public static ModelSettings defaults() {
+    int cores = Runtime.getRuntime().availableProcessors();
+    return new ModelSettings(null, "auto", cores, 1, 8, 4096, 0, 128, 16L * 1024 * 1024);
+  }
+
+  public ModelSettings withModelDir(Path dir) {
+    return new ModelSettings(dir, device, workers, threadsPerWorker, topK, maxBatchTokens, windowTokens,
+        windowOverlap, attentionBudget);
+  }
+
+  public ModelSettings withTopK(int k) {
+    return new ModelSettings(modelDir, device, workers, threadsPerWorker, k, maxBatchTokens, windowTokens,
+        windowOverlap, attentionBudget);
+  }
+
+  /** The folder to load: {@link #modelDir()} or the bundled model. */
+  public Path resolvedModelDir() {
+    return modelDir != null ? modelDir : BundledModel.directory();
+  }
+}

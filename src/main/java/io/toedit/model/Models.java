@@ -1,0 +1,36 @@
+package io.toedit.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Factories for the model side: one place that turns {@link ModelSettings} into live objects. */
+public final class Models {
+
+  private Models() {
+  }
+
+  /** The tokenizer of the configured model folder; BOS/EOS ids come from its config.json. */
+  public static TextTokenizer openTokenizer(ModelSettings settings) {
+    Path dir = settings.resolvedModelDir();
+    Path config = dir.resolve("config.json");
+    if (!Files.isRegularFile(config)) {
+      throw new IllegalArgumentException("Missing model config: " + config
+          + " (expected a Hugging Face model folder with config.json, model.safetensors and tokenizer.json)");
+    }
+    try {
+      JsonNode c = new ObjectMapper().readTree(config.toFile());
+      return HfTokenizer.open(dir, c.path("bos_token_id").asInt(1), c.path("eos_token_id").asInt(2));
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read " + config, e);
+    }
+  }
+
+  /** Loads the prior model and returns a thread-safe scorer. Caller must close. */
+  public static Scorer openScorer(ModelSettings settings) {
+    throw new UnsupportedOperationException("not implemented yet (issue 2)");
+  }
+}
