@@ -32,6 +32,14 @@ class ArchitectureTest {
   }
 
   @Test
+  void pipelineShouldNotDependOnKafkaOrOuterPackages() {
+    noClasses().that().resideInAPackage("io.toedit.pipeline..")
+        .should().dependOnClassesThat().resideInAnyPackage(
+            "org.apache.kafka..", "io.toedit.stream..", "io.toedit.serve..", "io.toedit.cli..")
+        .check(CLASSES);
+  }
+
+  @Test
   void onlyTheCliShouldDependOnTheCli() {
     noClasses().that().resideOutsideOfPackage("io.toedit.cli..")
         .should().dependOnClassesThat().resideInAPackage("io.toedit.cli..")

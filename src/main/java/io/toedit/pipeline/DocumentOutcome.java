@@ -1,0 +1,26 @@
+package io.toedit.pipeline;
+
+import io.toedit.edit.EditResult;
+import io.toedit.edit.TokenScores;
+import io.toedit.edit.Tokenized;
+
+/**
+ * What happened to one document: either it was tokenized, scored and edited ({@link #ok()}), or
+ * {@code failure} says why not and {@code stage} where ({@code tokenize}, {@code score} or
+ * {@code edit}). Fields of stages not reached are {@code null}.
+ */
+public record DocumentOutcome(String id, Tokenized tokens, TokenScores scores, EditResult result,
+    Exception failure, String stage) {
+
+  public boolean ok() {
+    return failure == null;
+  }
+
+  public static DocumentOutcome success(String id, Tokenized tokens, TokenScores scores, EditResult result) {
+    return new DocumentOutcome(id, tokens, scores, result, null, "done");
+  }
+
+  public static DocumentOutcome failed(String id, Tokenized tokens, Exception failure, String stage) {
+    return new DocumentOutcome(id, tokens, null, null, failure, stage);
+  }
+}
