@@ -323,6 +323,23 @@ public final class WindowSummary {
    * DataSketches sketches as length-prefixed blobs; CRC-32 of everything before it.
    */
   public byte[] toByteArray() {
+    try {
+      return serialize();
+    } catch (NoClassDefFoundError e) {
+      throw missingForeignModule(e);
+    }
+  }
+
+  /**
+   * DataSketches 7 serializes through datasketches-memory 4, which on Java 17 needs the incubator
+   * module {@code jdk.incubator.foreign}; without it the first (de)serialization fails.
+   */
+  static IllegalStateException missingForeignModule(NoClassDefFoundError e) {
+    return new IllegalStateException("DataSketches needs the JVM flag --add-modules=jdk.incubator.foreign on"
+        + " Java 17 to (de)serialize sketches; start java with it (or set JDK_JAVA_OPTIONS)", e);
+  }
+
+  private byte[] serialize() {
     Codec.Writer w = new Codec.Writer().header(MAGIC, SERIAL_VERSION, FAMILY);
     w.i32(config.buckets()).i32(config.frequentMapSize()).i32(config.hllLgK()).i32(config.kllK());
     w.i64(documents).i64(tokens).i64(predictedTokens).i64(overThreshold).i64(changed).i64(deleted)
@@ -364,6 +381,14 @@ public final class WindowSummary {
    * input throws {@link SummaryFormatException}, never a summary with wrong numbers.
    */
   public static WindowSummary fromBytes(byte[] bytes) {
+    try {
+      return deserialize(bytes);
+    } catch (NoClassDefFoundError e) {
+      throw missingForeignModule(e);
+    }
+  }
+
+  private static WindowSummary deserialize(byte[] bytes) {
     Codec.Reader r = new Codec.Reader(bytes, WHAT, MAGIC, SERIAL_VERSION, FAMILY);
     SummaryConfig config;
     try {
