@@ -138,6 +138,8 @@ public final class Reference {
     private final long[] n = new long[Stat.values().length];
     private final double[] sum = new double[Stat.values().length];
     private final double[] sumSq = new double[Stat.values().length];
+    private WindowSummary pending;
+    private int pendingSize;
 
     private Accumulator(String name, SummaryConfig config) {
       this.name = Objects.requireNonNull(name, "name");
@@ -155,25 +157,33 @@ public final class Reference {
 
     /**
      * Cuts {@code documents} into consecutive pseudo-windows of {@code documentsPerWindow} documents
-     * and adds each; a last, shorter window is added only if it has at least half as many. Use the
-     * size of the live windows the reference will be compared with: the spread depends on it.
+     * and adds each (see {@link #addDocument}). Use the size of the live windows the reference will
+     * be compared with: the spread depends on it.
      */
     public Accumulator addDocuments(Iterable<DocumentObservation> documents, int documentsPerWindow) {
+      for (DocumentObservation d : documents) {
+        addDocument(d, documentsPerWindow);
+      }
+      return this;
+    }
+
+    /**
+     * Adds one document of a corpus to the current pseudo-window, which is added as a window once it
+     * holds {@code documentsPerWindow} documents. At {@link #build()} a last, shorter window counts as
+     * a window if it has at least half as many documents; otherwise it is only merged into the total.
+     */
+    public Accumulator addDocument(DocumentObservation document, int documentsPerWindow) {
       if (documentsPerWindow < 2) {
         throw new IllegalArgumentException("documentsPerWindow must be at least 2: " + documentsPerWindow);
       }
-      WindowSummary window = new WindowSummary(total.config());
-      for (DocumentObservation d : documents) {
-        window.update(d);
-        if (window.documents() == documentsPerWindow) {
-          add(window);
-          window = new WindowSummary(total.config());
-        }
+      if (pending == null) {
+        pending = new WindowSummary(total.config());
       }
-      if (window.documents() * 2 >= documentsPerWindow) {
-        add(window);
-      } else if (window.documents() > 0) {
-        total.merge(window);
+      pendingSize = documentsPerWindow;
+      pending.update(document);
+      if (pending.documents() >= documentsPerWindow) {
+        add(pending);
+        pending = null;
       }
       return this;
     }
@@ -182,7 +192,16 @@ public final class Reference {
       return n[Stat.TOP40_BIGRAM_SHARE.ordinal()];
     }
 
+    /** The reference so far, with any pending pseudo-window flushed first. */
     public Reference build() {
+      if (pending != null) {
+        if (pending.documents() * 2 >= pendingSize) {
+          add(pending);
+        } else {
+          total.merge(pending);
+        }
+        pending = null;
+      }
       return new Reference(name, total.copy(), n.clone(), sum.clone(), sumSq.clone());
     }
 
