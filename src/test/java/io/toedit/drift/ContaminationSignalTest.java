@@ -136,7 +136,9 @@ class ContaminationSignalTest {
     DriftMetrics t1 = DriftMetrics.of(window(t10.subList(0, WINDOW)), ref);
     System.out.println(String.format(Locale.ROOT, "human windows: %d, contaminated: %d, max score %.2f",
         humanWindows.size(), falseAlarms, maxHumanScore));
-    System.out.println(describe("human window (first)", humanWindows.get(0)));
+    for (int i = 0; i < humanWindows.size(); i++) {
+      System.out.println(describe("human window " + i, humanWindows.get(i)));
+    }
     System.out.println(describe("burst T=0.7 (20 generated)", burst));
     System.out.println(describe("half burst T=0.7 (10 + 10)", halfBurst));
     System.out.println(describe("burst T=1.0 (20 generated)", t1));
