@@ -9,6 +9,7 @@ import io.toedit.model.TextTokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Tokenize, score and edit a batch of documents: the one code path shared by the batch
@@ -44,6 +45,17 @@ public final class DocumentEditor {
   private final Scorer scorer;
   private final Editor editor;
   private final ScoringMode mode;
+  private final LongAdder tokenizeNanos = new LongAdder();
+  private final LongAdder scoreNanos = new LongAdder();
+  private final LongAdder editNanos = new LongAdder();
+
+  /** Time spent in each stage since construction, summed over threads (so it can exceed wall time). */
+  public record StageTimes(long tokenizeNanos, long scoreNanos, long editNanos) {
+    public StageTimes minus(StageTimes earlier) {
+      return new StageTimes(tokenizeNanos - earlier.tokenizeNanos, scoreNanos - earlier.scoreNanos,
+          editNanos - earlier.editNanos);
+    }
+  }
 
   public DocumentEditor(TextTokenizer tokenizer, Scorer scorer, Editor editor) {
     this(tokenizer, scorer, editor, ScoringMode.PER_DOCUMENT);
@@ -58,6 +70,10 @@ public final class DocumentEditor {
 
   public ScoringMode scoringMode() {
     return mode;
+  }
+
+  public StageTimes stageTimes() {
+    return new StageTimes(tokenizeNanos.sum(), scoreNanos.sum(), editNanos.sum());
   }
 
   public Editor editor() {
@@ -81,7 +97,9 @@ public final class DocumentEditor {
         if (doc.text() == null) {
           throw new IllegalArgumentException("document '" + doc.id() + "' has no text");
         }
+        long t0 = System.nanoTime();
         tokens[i] = tokenizer.encode(doc.text());
+        tokenizeNanos.add(System.nanoTime() - t0);
         toScore.add(i);
       } catch (RuntimeException e) {
         outcomes[i] = DocumentOutcome.failed(doc.id(), null, e, "tokenize");
@@ -95,7 +113,9 @@ public final class DocumentEditor {
       }
       SourceDocument doc = documents.get(i);
       try {
+        long t0 = System.nanoTime();
         EditResult result = editor.edit(doc.id(), tokens[i], scores[i]);
+        editNanos.add(System.nanoTime() - t0);
         outcomes[i] = DocumentOutcome.success(doc.id(), tokens[i], scores[i], result);
       } catch (RuntimeException e) {
         outcomes[i] = DocumentOutcome.failed(doc.id(), tokens[i], e, "edit");
@@ -140,7 +160,13 @@ public final class DocumentEditor {
     }
     RuntimeException failure;
     try {
-      List<TokenScores> result = scorer.score(sequences);
+      long t0 = System.nanoTime();
+      List<TokenScores> result;
+      try {
+        result = scorer.score(sequences);
+      } finally {
+        scoreNanos.add(System.nanoTime() - t0);
+      }
       if (result == null || result.size() != indices.size()) {
         throw new IllegalStateException("Scorer returned " + (result == null ? "null" : result.size() + " results")
             + " for " + indices.size() + " sequences");
