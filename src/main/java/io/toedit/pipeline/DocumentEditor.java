@@ -1,8 +1,13 @@
 package io.toedit.pipeline;
 
+import io.toedit.edit.EditResult;
 import io.toedit.edit.Editor;
+import io.toedit.edit.TokenScores;
+import io.toedit.edit.Tokenized;
 import io.toedit.model.Scorer;
 import io.toedit.model.TextTokenizer;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -10,7 +15,11 @@ import java.util.List;
  * {@code edit} command and the streaming pipeline, so both give byte-identical output.
  *
  * <p>A document that fails (in any stage) never takes its neighbours down: a failing scoring batch
- * is split and retried until the poison document is isolated. Thread-safe if the scorer is.
+ * is split in halves and retried until the poison document is isolated, so one bad document costs
+ * about 2·log2(batch) extra scoring calls and the others are still scored. Because every edit is a
+ * pure function of (config, id, text, scores), the way a batch is split does not change any output,
+ * as long as the scorer's results for a sequence do not depend on its batch neighbours.
+ * Thread-safe if the scorer is.
  */
 public final class DocumentEditor {
 
@@ -24,8 +33,112 @@ public final class DocumentEditor {
     this.editor = editor;
   }
 
+  public Editor editor() {
+    return editor;
+  }
+
+  /** The scoring model's identifier, for provenance. */
+  public String modelId() {
+    return scorer.modelId();
+  }
+
   /** One outcome per input document, in input order. Never throws for a single bad document. */
   public List<DocumentOutcome> process(List<SourceDocument> documents) {
-    throw new UnsupportedOperationException("not implemented yet (issue 3)");
+    int n = documents.size();
+    DocumentOutcome[] outcomes = new DocumentOutcome[n];
+    Tokenized[] tokens = new Tokenized[n];
+    List<Integer> toScore = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      SourceDocument doc = documents.get(i);
+      try {
+        if (doc.text() == null) {
+          throw new IllegalArgumentException("document '" + doc.id() + "' has no text");
+        }
+        tokens[i] = tokenizer.encode(doc.text());
+        toScore.add(i);
+      } catch (RuntimeException e) {
+        outcomes[i] = DocumentOutcome.failed(doc.id(), null, e, "tokenize");
+      }
+    }
+    TokenScores[] scores = new TokenScores[n];
+    scoreSplitting(toScore, tokens, scores, documents, outcomes);
+    for (int i : toScore) {
+      if (outcomes[i] != null) {
+        continue;
+      }
+      SourceDocument doc = documents.get(i);
+      try {
+        EditResult result = editor.edit(doc.id(), tokens[i], scores[i]);
+        outcomes[i] = DocumentOutcome.success(doc.id(), tokens[i], scores[i], result);
+      } catch (RuntimeException e) {
+        outcomes[i] = DocumentOutcome.failed(doc.id(), tokens[i], e, "edit");
+      }
+    }
+    return List.of(outcomes);
+  }
+
+  /**
+   * Scores the documents at {@code indices}; on failure splits them in halves and recurses, so a
+   * poison document fails alone. A BOS-only document (empty text) has nothing to score and never
+   * reaches the scorer.
+   */
+  private void scoreSplitting(List<Integer> indices, Tokenized[] tokens, TokenScores[] scores,
+      List<SourceDocument> documents, DocumentOutcome[] outcomes) {
+    List<Integer> real = new ArrayList<>(indices.size());
+    for (int i : indices) {
+      if (tokens[i].length() <= 1) {
+        int[] ids = tokens[i].ids().clone();
+        scores[i] = new TokenScores(ids, nanRow(ids.length), new int[ids.length][0], new float[ids.length][0]);
+      } else {
+        real.add(i);
+      }
+    }
+    scoreOrSplit(real, tokens, scores, documents, outcomes);
+  }
+
+  private void scoreOrSplit(List<Integer> indices, Tokenized[] tokens, TokenScores[] scores,
+      List<SourceDocument> documents, DocumentOutcome[] outcomes) {
+    if (indices.isEmpty()) {
+      return;
+    }
+    List<int[]> sequences = new ArrayList<>(indices.size());
+    for (int i : indices) {
+      sequences.add(tokens[i].ids());
+    }
+    RuntimeException failure;
+    try {
+      List<TokenScores> result = scorer.score(sequences);
+      if (result == null || result.size() != indices.size()) {
+        throw new IllegalStateException("Scorer returned " + (result == null ? "null" : result.size() + " results")
+            + " for " + indices.size() + " sequences");
+      }
+      for (int j = 0; j < indices.size(); j++) {
+        int i = indices.get(j);
+        TokenScores s = result.get(j);
+        if (s == null || !Arrays.equals(s.ids(), tokens[i].ids())) {
+          outcomes[i] = DocumentOutcome.failed(documents.get(i).id(), tokens[i],
+              new IllegalStateException("Scorer returned scores of a different sequence"), "score");
+        } else {
+          scores[i] = s;
+        }
+      }
+      return;
+    } catch (RuntimeException e) {
+      failure = e;
+    }
+    if (indices.size() == 1) {
+      int i = indices.get(0);
+      outcomes[i] = DocumentOutcome.failed(documents.get(i).id(), tokens[i], failure, "score");
+      return;
+    }
+    int mid = indices.size() / 2;
+    scoreOrSplit(indices.subList(0, mid), tokens, scores, documents, outcomes);
+    scoreOrSplit(indices.subList(mid, indices.size()), tokens, scores, documents, outcomes);
+  }
+
+  private static float[] nanRow(int n) {
+    float[] row = new float[n];
+    Arrays.fill(row, Float.NaN);
+    return row;
   }
 }
