@@ -29,8 +29,14 @@ public final class Models {
     }
   }
 
-  /** Loads the prior model and returns a thread-safe scorer. Caller must close. */
+  /**
+   * Loads the prior model (a Hugging Face Llama-family folder, F32/BF16/F16 safetensors, single or sharded)
+   * onto the configured device and returns a thread-safe scorer. Caller must close.
+   *
+   * @throws IllegalArgumentException for a missing file, unsupported architecture or dtype, a shape
+   *     mismatch (naming the file and field), bad settings, or {@code device=gpu} without a GPU
+   */
   public static Scorer openScorer(ModelSettings settings) {
-    throw new UnsupportedOperationException("not implemented yet (issue 2)");
+    return DjlScorer.open(settings);
   }
 }

@@ -1,0 +1,287 @@
+package io.toedit.model;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
+import io.toedit.edit.TokenScores;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@link Scorer} of a Llama checkpoint: one set of weights, {@code workers} threads running forward
+ * passes on it. Thread-safe: concurrent {@link #score} calls share the workers.
+ *
+ * <p>Batching: every sequence is cut into windows (see {@link #windows}), windows are sorted by length and
+ * packed into padded batches of at most {@code maxBatchTokens} tokens (B x T), and the batches go to the
+ * workers longest first. Results are reassembled in input order.
+ */
+final class DjlScorer implements Scorer {
+
+  private static final Logger LOG = LoggerFactory.getLogger(DjlScorer.class);
+
+  private final LlamaModel model;
+  private final ModelSettings settings;
+  private final ExecutorService workers;
+  private final String modelId;
+  private final String device;
+  private final int window;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  /** One window of one sequence: ids [start, end) are fed, targets [firstTarget, end) are kept. */
+  record Window(int seq, int start, int end, int firstTarget) {
+    int length() {
+      return end - start;
+    }
+  }
+
+  private DjlScorer(LlamaModel model, ModelSettings settings, String modelId, String device, int window) {
+    this.model = model;
+    this.settings = settings;
+    this.modelId = modelId;
+    this.device = device;
+    this.window = window;
+    int threads = settings.threadsPerWorker();
+    AtomicInteger n = new AtomicInteger();
+    this.workers = Executors.newFixedThreadPool(settings.workers(), r -> {
+      Thread th = new Thread(() -> {
+        // PyTorch/MKL thread counts are partly thread-local: set them in every worker thread
+        JniUtils.setNumThreads(threads);
+        r.run();
+      }, "toedit-scorer-" + n.incrementAndGet());
+      th.setDaemon(true);
+      return th;
+    });
+  }
+
+  static DjlScorer open(ModelSettings s) {
+    validate(s);
+    Path dir = s.resolvedModelDir();
+    LlamaConfig cfg = LlamaConfig.load(dir);
+    int window = s.windowTokens() > 0 ? s.windowTokens() : cfg.maxPositionEmbeddings();
+    if (s.windowOverlap() >= window) {
+      throw new IllegalArgumentException("windowOverlap " + s.windowOverlap() + " must be smaller than windowTokens "
+          + window);
+    }
+    if (s.topK() > cfg.vocabSize()) {
+      throw new IllegalArgumentException("topK " + s.topK() + " exceeds the vocabulary size " + cfg.vocabSize());
+    }
+    Engine engine = Engine.getEngine("PyTorch");
+    int gpus = engine.getGpuCount();
+    Device dev = switch (s.device().toLowerCase(Locale.ROOT)) {
+      case "cpu" -> Device.cpu();
+      case "gpu" -> {
+        if (gpus == 0) {
+          throw new IllegalArgumentException("device=gpu but DJL/PyTorch sees no GPU (Engine.getGpuCount() = 0, "
+              + "engine " + engine.getVersion() + "). Build with `mvn -Pcuda package` on a CUDA 12.4+ machine, "
+              + "or use device=auto or cpu.");
+        }
+        yield Device.gpu();
+      }
+      case "auto" -> gpus > 0 ? Device.gpu() : Device.cpu();
+      default -> throw new IllegalArgumentException("device must be auto, cpu or gpu, got '" + s.device() + "'");
+    };
+    JniUtils.setNumThreads(s.threadsPerWorker());
+    if (JniUtils.getNumInteropThreads() != 1) {
+      try {
+        JniUtils.setNumInteropThreads(1); // workers are the parallelism; only possible before the first op
+      } catch (RuntimeException e) {
+        LOG.warn("Could not set PyTorch inter-op threads to 1 (start the JVM with "
+            + "-Dai.djl.pytorch.num_interop_threads=1): {}", e.getMessage());
+      }
+    }
+    LOG.info("Scoring device {} (requested {}, Engine.getGpuCount() = {}, PyTorch {}); {} workers x {} intra-op "
+        + "threads", dev, s.device(), gpus, engine.getVersion(), s.workers(), s.threadsPerWorker());
+    NDManager base = NDManager.newBaseManager(dev, "PyTorch");
+    LlamaModel model;
+    try {
+      model = new LlamaModel(dir, cfg, base, window);
+    } catch (RuntimeException e) {
+      base.close();
+      throw e;
+    }
+    String name = s.modelDir() == null ? BundledModel.NAME : dir.toAbsolutePath().normalize().getFileName().toString();
+    return new DjlScorer(model, s, name + "@" + model.digest(), dev.toString(), window);
+  }
+
+  private static void validate(ModelSettings s) {
+    check(s.workers() >= 1, "workers must be >= 1, got " + s.workers());
+    check(s.threadsPerWorker() >= 1, "threadsPerWorker must be >= 1, got " + s.threadsPerWorker());
+    check(s.topK() >= 1, "topK must be >= 1, got " + s.topK());
+    check(s.maxBatchTokens() >= 1, "maxBatchTokens must be >= 1, got " + s.maxBatchTokens());
+    check(s.windowTokens() >= 0, "windowTokens must be >= 0 (0 = max_position_embeddings), got " + s.windowTokens());
+    check(s.windowOverlap() >= 0, "windowOverlap must be >= 0, got " + s.windowOverlap());
+    check(s.attentionBudget() >= 1, "attentionBudget must be >= 1, got " + s.attentionBudget());
+  }
+
+  private static void check(boolean ok, String message) {
+    if (!ok) {
+      throw new IllegalArgumentException(message);
+    }
+  }
+
+  /**
+   * Windows over a sequence of {@code n} ids. The first window feeds ids [0, w) and keeps targets 1..w-1;
+   * each later one starts {@code overlap} ids before the previous end, so every kept target has at least
+   * {@code overlap} ids of context, and keeps only targets not scored before. Every target 1..n-1 is kept
+   * exactly once.
+   */
+  static List<Window> windows(int seq, int n, int w, int overlap) {
+    List<Window> out = new ArrayList<>();
+    if (n < 2) {
+      return out;
+    }
+    int end = Math.min(n, w);
+    out.add(new Window(seq, 0, end, 1));
+    while (end < n) {
+      int start = end - overlap;
+      int next = Math.min(n, start + w);
+      out.add(new Window(seq, start, next, end));
+      end = next;
+    }
+    return out;
+  }
+
+  /** Packs windows, sorted longest first, into batches of at most {@code maxTokens} padded tokens. */
+  static List<List<Window>> batches(List<Window> all, int maxTokens) {
+    List<Window> sorted = new ArrayList<>(all);
+    sorted.sort(Comparator.comparingInt(Window::length).reversed());
+    List<List<Window>> out = new ArrayList<>();
+    List<Window> cur = new ArrayList<>();
+    int t = 0;
+    for (Window w : sorted) {
+      if (cur.isEmpty()) {
+        t = w.length();
+      } else if ((long) (cur.size() + 1) * t > maxTokens) {
+        out.add(cur);
+        cur = new ArrayList<>();
+        t = w.length();
+      }
+      cur.add(w);
+    }
+    if (!cur.isEmpty()) {
+      out.add(cur);
+    }
+    return out;
+  }
+
+  @Override
+  public List<TokenScores> score(List<int[]> sequences) {
+    if (closed.get()) {
+      throw new IllegalStateException("Scorer " + modelId + " is closed");
+    }
+    int k = settings.topK();
+    int vocab = model.config().vocabSize();
+    List<Window> all = new ArrayList<>();
+    float[][] lp = new float[sequences.size()][];
+    int[][][] ids = new int[sequences.size()][][];
+    float[][][] lps = new float[sequences.size()][][];
+    for (int i = 0; i < sequences.size(); i++) {
+      int[] seq = sequences.get(i);
+      for (int j = 0; j < seq.length; j++) {
+        if (seq[j] < 0 || seq[j] >= vocab) {
+          throw new IllegalArgumentException("sequence " + i + " has token id " + seq[j] + " at position " + j
+              + ", outside the vocabulary [0, " + vocab + ")");
+        }
+      }
+      lp[i] = new float[seq.length];
+      Arrays.fill(lp[i], Float.NaN);
+      ids[i] = new int[seq.length][];
+      lps[i] = new float[seq.length][];
+      if (seq.length > 0) {
+        ids[i][0] = new int[0];
+        lps[i][0] = new float[0];
+      }
+      all.addAll(windows(i, seq.length, window, settings.windowOverlap()));
+    }
+    List<Future<?>> pending = new ArrayList<>();
+    for (List<Window> batch : batches(all, settings.maxBatchTokens())) {
+      pending.add(workers.submit(() -> run(batch, sequences, k, lp, ids, lps)));
+    }
+    try {
+      for (Future<?> f : pending) {
+        f.get();
+      }
+    } catch (InterruptedException e) {
+      pending.forEach(f -> f.cancel(true));
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("Interrupted while scoring", e);
+    } catch (ExecutionException e) {
+      pending.forEach(f -> f.cancel(true));
+      throw new IllegalStateException("Forward pass failed on " + device + ": " + e.getCause(), e.getCause());
+    }
+    List<TokenScores> out = new ArrayList<>(sequences.size());
+    for (int i = 0; i < sequences.size(); i++) {
+      out.add(new TokenScores(sequences.get(i).clone(), lp[i], ids[i], lps[i]));
+    }
+    return out;
+  }
+
+  /** One forward pass; writes disjoint target positions of the shared result arrays. */
+  private void run(List<Window> batch, List<int[]> sequences, int k, float[][] lp, int[][][] ids, float[][][] lps) {
+    int t = batch.get(0).length();
+    int[][] rows = new int[batch.size()][t];
+    int[] lengths = new int[batch.size()];
+    for (int b = 0; b < batch.size(); b++) {
+      Window w = batch.get(b);
+      System.arraycopy(sequences.get(w.seq()), w.start(), rows[b], 0, w.length());
+      lengths[b] = w.length();
+    }
+    LlamaModel.Output o = model.forward(rows, lengths, k, settings.attentionBudget());
+    for (int b = 0; b < batch.size(); b++) {
+      Window w = batch.get(b);
+      for (int target = w.firstTarget(); target < w.end(); target++) {
+        int row = b * t + (target - w.start() - 1);
+        lp[w.seq()][target] = o.targetLogProbs()[row];
+        ids[w.seq()][target] = Arrays.copyOfRange(o.topIds(), row * k, row * k + k);
+        lps[w.seq()][target] = Arrays.copyOfRange(o.topLogProbs(), row * k, row * k + k);
+      }
+    }
+  }
+
+  /** Test aid: full logits of one short sequence. */
+  float[][] logits(int[] ids) {
+    return model.logits(ids);
+  }
+
+  @Override
+  public int topK() {
+    return settings.topK();
+  }
+
+  @Override
+  public String modelId() {
+    return modelId;
+  }
+
+  @Override
+  public String device() {
+    return device;
+  }
+
+  /** Effective window length (tokens per forward pass at most). */
+  int windowTokens() {
+    return window;
+  }
+
+  @Override
+  public void close() {
+    if (closed.getAndSet(true)) {
+      return;
+    }
+    workers.shutdownNow();
+    model.close();
+  }
+}

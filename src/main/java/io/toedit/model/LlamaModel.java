@@ -1,0 +1,307 @@
+package io.toedit.model;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.core.Linear;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+
+/**
+ * A Llama-family decoder on DJL/PyTorch, for teacher-forced scoring only (no KV cache).
+ *
+ * <p>Weights are rearranged once at load so that each forward pass issues few, large operations:
+ * <ul>
+ *   <li>RMSNorm gains are folded into the following projection (column scaling), the final norm into
+ *       the head, and the attention scale 1/sqrt(headDim) into q_proj;</li>
+ *   <li>q, k, rotate_half(q), rotate_half(k) and v come out of ONE fused linear, so HF RoPE is just
+ *       {@code qk * cos + qkRot * sin} with precomputed tables;</li>
+ *   <li>gate and up projections are one fused linear.</li>
+ * </ul>
+ * All weights live in the model's base manager and are read concurrently by every worker; each forward
+ * pass keeps its temporaries in a sub-manager that it closes before returning plain Java arrays.
+ */
+final class LlamaModel implements AutoCloseable {
+
+  private final LlamaConfig cfg;
+  private final NDManager base;
+  private final String digest;
+  private final NDArray embed;          // [V, H]
+  private final NDArray head;           // [V, H], final-norm gain folded in
+  private final NDArray[] wQkv;         // per layer [2A + Dkv, H]; A = (heads + kvHeads) * headDim
+  private final NDArray[] wO;           // per layer [H, heads * headDim]
+  private final NDArray[] wGateUp;      // per layer [2I, H], attention-norm gain folded in
+  private final NDArray[] wDown;        // per layer [H, I]
+  private final NDArray cos;            // [maxPos, A] cos(pos * invFreq) tiled over heads
+  private final NDArray sin;            // [maxPos, A]
+  private final NDArray causal;         // [maxPos, maxPos] 0 on and below the diagonal, -inf above; null if large
+  private static final int MASK_TABLE_MAX = 2048;
+  private final int ropeRows;
+
+  /** Forward output for a padded batch, flattened over {@code [B, T]} (and k). Plain arrays. */
+  record Output(int batch, int time, int k, float[] targetLogProbs, int[] topIds, float[] topLogProbs) {
+  }
+
+  LlamaModel(Path dir, LlamaConfig cfg, NDManager base, int ropeRows) {
+    this.cfg = cfg;
+    this.base = base;
+    this.ropeRows = ropeRows;
+    Safetensors st = Safetensors.open(dir);
+    this.digest = st.digest();
+    int h = cfg.hiddenSize();
+    int v = cfg.vocabSize();
+    int hd = cfg.headDim();
+    int nh = cfg.numHeads();
+    int nkv = cfg.numKvHeads();
+    int inter = cfg.intermediateSize();
+    int layers = cfg.numLayers();
+    float[] emb = st.read("model.embed_tokens.weight", v, h);
+    embed = create(emb, v, h);
+    float[] headW = cfg.tieWordEmbeddings() || !st.has("lm_head.weight")
+        ? emb.clone() : st.read("lm_head.weight", v, h);
+    if (!cfg.tieWordEmbeddings() && !st.has("lm_head.weight")) {
+      throw new IllegalArgumentException("Tensor 'lm_head.weight' is missing from the checkpoint in " + dir
+          + " and config.json field 'tie_word_embeddings' is false");
+    }
+    scaleColumns(headW, v, h, st.read("model.norm.weight", h), 1f);
+    head = create(headW, v, h);
+    wQkv = new NDArray[layers];
+    wO = new NDArray[layers];
+    wGateUp = new NDArray[layers];
+    wDown = new NDArray[layers];
+    float scale = (float) (1.0 / Math.sqrt(hd));
+    for (int l = 0; l < layers; l++) {
+      String p = "model.layers." + l + ".";
+      float[] g = st.read(p + "input_layernorm.weight", h);
+      float[] q = st.read(p + "self_attn.q_proj.weight", (long) nh * hd, h);
+      float[] k = st.read(p + "self_attn.k_proj.weight", (long) nkv * hd, h);
+      float[] vv = st.read(p + "self_attn.v_proj.weight", (long) nkv * hd, h);
+      scaleColumns(q, nh * hd, h, g, scale);
+      scaleColumns(k, nkv * hd, h, g, 1f);
+      scaleColumns(vv, nkv * hd, h, g, 1f);
+      int a = (nh + nkv) * hd;
+      float[] fused = new float[(2 * a + nkv * hd) * h];
+      System.arraycopy(q, 0, fused, 0, q.length);
+      System.arraycopy(k, 0, fused, q.length, k.length);
+      rotateHalfRows(q, nh, hd, h, fused, a * h);
+      rotateHalfRows(k, nkv, hd, h, fused, (a + nh * hd) * h);
+      System.arraycopy(vv, 0, fused, 2 * a * h, vv.length);
+      wQkv[l] = create(fused, 2 * a + nkv * hd, h);
+      wO[l] = create(st.read(p + "self_attn.o_proj.weight", h, (long) nh * hd), h, nh * hd);
+      float[] g2 = st.read(p + "post_attention_layernorm.weight", h);
+      float[] gate = st.read(p + "mlp.gate_proj.weight", inter, h);
+      float[] up = st.read(p + "mlp.up_proj.weight", inter, h);
+      scaleColumns(gate, inter, h, g2, 1f);
+      scaleColumns(up, inter, h, g2, 1f);
+      float[] gu = new float[2 * inter * h];
+      System.arraycopy(gate, 0, gu, 0, gate.length);
+      System.arraycopy(up, 0, gu, gate.length, up.length);
+      wGateUp[l] = create(gu, 2 * inter, h);
+      wDown[l] = create(st.read(p + "mlp.down_proj.weight", h, inter), h, inter);
+    }
+    // RoPE tables, computed in double: pair (i, i + headDim/2) rotates by pos * invFreq[i]
+    double[] inv = cfg.inverseFrequencies();
+    int a = (nh + nkv) * hd;
+    float[] c = new float[ropeRows * a];
+    float[] s = new float[ropeRows * a];
+    for (int pos = 0; pos < ropeRows; pos++) {
+      for (int col = 0; col < a; col++) {
+        double angle = pos * inv[(col % hd) % (hd / 2)];
+        c[pos * a + col] = (float) Math.cos(angle);
+        s[pos * a + col] = (float) Math.sin(angle);
+      }
+    }
+    cos = create(c, ropeRows, a);
+    sin = create(s, ropeRows, a);
+    causal = ropeRows <= MASK_TABLE_MAX ? create(causalMask(0, ropeRows, ropeRows), ropeRows, ropeRows) : null;
+  }
+
+  /** Additive causal mask rows [q0, q1) over keys [0, tk): 0 where key <= query, -inf above. */
+  private static float[] causalMask(int q0, int q1, int tk) {
+    float[] m = new float[(q1 - q0) * tk];
+    for (int i = q0; i < q1; i++) {
+      for (int j = i + 1; j < tk; j++) {
+        m[(i - q0) * tk + j] = Float.NEGATIVE_INFINITY;
+      }
+    }
+    return m;
+  }
+
+  private NDArray create(float[] data, long... shape) {
+    return base.create(FloatBuffer.wrap(data), new Shape(shape));
+  }
+
+  /** w[r, c] *= gain[c] * scale for a row-major [rows, cols] matrix. */
+  private static void scaleColumns(float[] w, int rows, int cols, float[] gain, float scale) {
+    for (int r = 0; r < rows; r++) {
+      for (int c = 0; c < cols; c++) {
+        w[r * cols + c] *= gain[c] * scale;
+      }
+    }
+  }
+
+  /** Rows of rotate_half(W x): row j of each head is -row(j + d/2) for j < d/2, else row(j - d/2). */
+  private static void rotateHalfRows(float[] w, int heads, int hd, int cols, float[] out, int outOffset) {
+    int half = hd / 2;
+    for (int head = 0; head < heads; head++) {
+      for (int j = 0; j < hd; j++) {
+        int src = head * hd + (j < half ? j + half : j - half);
+        float sign = j < half ? -1f : 1f;
+        int dst = outOffset + (head * hd + j) * cols;
+        for (int c = 0; c < cols; c++) {
+          out[dst + c] = sign * w[src * cols + c];
+        }
+      }
+    }
+  }
+
+  LlamaConfig config() {
+    return cfg;
+  }
+
+  String digest() {
+    return digest;
+  }
+
+  /** Longest sequence one forward pass accepts (the RoPE and mask tables' length). */
+  int maxTokens() {
+    return ropeRows;
+  }
+
+  /**
+   * Scores a right-padded batch: {@code ids[b]} has {@code lengths[b]} real tokens followed by padding.
+   * Row {@code b*T + t} of the output predicts {@code ids[b][t+1]}; rows at {@code t >= lengths[b]-1} are
+   * meaningless (callers ignore them). Padding needs no mask: with a causal mask a real query never sees
+   * a later (padded) key.
+   */
+  Output forward(int[][] ids, int[] lengths, int k, long attentionBudget) {
+    int b = ids.length;
+    int t = ids[0].length;
+    if (t > ropeRows) {
+      throw new IllegalArgumentException("sequence of " + t + " tokens exceeds the forward limit " + ropeRows);
+    }
+    long[] flat = new long[b * t];
+    long[] targets = new long[b * t];
+    for (int i = 0; i < b; i++) {
+      for (int j = 0; j < t; j++) {
+        flat[i * t + j] = ids[i][j];
+        targets[i * t + j] = j + 1 < lengths[i] ? ids[i][j + 1] : 0;
+      }
+    }
+    try (NDManager m = base.newSubManager()) {
+      NDArray tokens = m.create(flat);                                    // [N]
+      NDArray x = embed.get(m, new NDIndex("{}", tokens));               // [N, H]
+      NDArray h = hidden(m, x, b, t, attentionBudget);                    // [N, H] normalised, no gain
+      return headOutput(m, h, m.create(targets, new Shape(b * t, 1)), b, t, k, attentionBudget);
+    }
+  }
+
+  /** Full logits of one sequence (test aid: compare with float64 references). */
+  float[][] logits(int[] ids) {
+    try (NDManager m = base.newSubManager()) {
+      long[] flat = new long[ids.length];
+      for (int i = 0; i < ids.length; i++) {
+        flat[i] = ids[i];
+      }
+      NDArray x = embed.get(m, new NDIndex("{}", m.create(flat)));
+      NDArray h = hidden(m, x, 1, ids.length, Long.MAX_VALUE);
+      float[] all = Linear.linear(h, head).singletonOrThrow().toFloatArray();
+      float[][] out = new float[ids.length][cfg.vocabSize()];
+      for (int i = 0; i < ids.length; i++) {
+        System.arraycopy(all, i * cfg.vocabSize(), out[i], 0, cfg.vocabSize());
+      }
+      return out;
+    }
+  }
+
+  /** The decoder stack; returns the final hidden state, RMS-normalised (its gain is in the head). */
+  private NDArray hidden(NDManager m, NDArray x, int b, int t, long budget) {
+    int hd = cfg.headDim();
+    int nh = cfg.numHeads();
+    int nkv = cfg.numKvHeads();
+    int g = nh / nkv;
+    int a = (nh + nkv) * hd;
+    int inter = cfg.intermediateSize();
+    NDIndex rows = new NDIndex().addSliceDim(0, t);
+    NDArray cosT = cos.get(m, rows).reshape(1, t, a);                   // [1, T, A]
+    NDArray sinT = sin.get(m, rows).reshape(1, t, a);                   // [1, T, A]
+    // query chunk so that B x heads x Tq x T stays within the budget
+    int tq = (int) Math.max(1, Math.min(t, budget / ((long) b * nh * t)));
+    for (int l = 0; l < cfg.numLayers(); l++) {
+      NDArray y = Linear.linear(rmsNorm(x), wQkv[l]).singletonOrThrow()
+          .reshape(b, t, 2 * a + nkv * hd);                               // [B, T, 2A + Dkv]
+      NDArray qk = y.get(new NDIndex().addAllDim(2).addSliceDim(0, a)).mul(cosT)
+          .add(y.get(new NDIndex().addAllDim(2).addSliceDim(a, 2 * a)).mul(sinT)); // [B, T, A]
+      NDArray q = qk.get(new NDIndex().addAllDim(2).addSliceDim(0, nh * hd))
+          .reshape(b, t, nkv, g, hd).transpose(0, 2, 3, 1, 4);            // [B, kv, g, T, hd]
+      NDArray kT = qk.get(new NDIndex().addAllDim(2).addSliceDim(nh * hd, a))
+          .reshape(b, t, nkv, hd).transpose(0, 2, 3, 1);                  // [B, kv, hd, T]
+      NDArray v = y.get(new NDIndex().addAllDim(2).addSliceDim(2 * a, 2 * a + nkv * hd))
+          .reshape(b, t, nkv, hd).transpose(0, 2, 1, 3);                  // [B, kv, T, hd]
+      NDList chunks = new NDList();
+      for (int q0 = 0; q0 < t; q0 += tq) {
+        int q1 = Math.min(t, q0 + tq);
+        int n = q1 - q0;
+        NDArray qc = q.get(new NDIndex().addAllDim(3).addSliceDim(q0, q1))
+            .reshape(b, nkv, g * n, hd);                                  // [B, kv, g*Tq, hd]
+        NDArray kc = q1 == t ? kT : kT.get(new NDIndex().addAllDim(3).addSliceDim(0, q1)); // [B, kv, hd, Tk]
+        NDArray vc = q1 == t ? v : v.get(new NDIndex().addAllDim(2).addSliceDim(0, q1));   // [B, kv, Tk, hd]
+        NDArray mask = causal != null                                     // [Tq, Tk]
+            ? causal.get(m, new NDIndex().addSliceDim(q0, q1).addSliceDim(0, q1))
+            : m.create(FloatBuffer.wrap(causalMask(q0, q1, q1)), new Shape(n, q1));
+        NDArray p = qc.matMul(kc).reshape(b, nkv, g, n, q1).add(mask)     // [B, kv, g, Tq, Tk]
+            .softmax(4).reshape(b, nkv, g * n, q1);
+        chunks.add(p.matMul(vc).reshape(b, nkv, g, n, hd));             // [B, kv, g, Tq, hd]
+      }
+      NDArray att = (chunks.size() == 1 ? chunks.head() : NDArrays.concat(chunks, 3))
+          .transpose(0, 3, 1, 2, 4).reshape(b * t, nh * hd);              // [N, heads*hd]
+      x = x.add(Linear.linear(att, wO[l]).singletonOrThrow());            // [N, H]
+      NDArray gu = Linear.linear(rmsNorm(x), wGateUp[l]).singletonOrThrow(); // [N, 2I]
+      NDArray gate = gu.get(new NDIndex().addAllDim().addSliceDim(0, inter));
+      NDArray up = gu.get(new NDIndex().addAllDim().addSliceDim(inter, 2 * inter));
+      NDArray act = gate.mul(gate.getNDArrayInternal().sigmoid()).mul(up); // [N, I] SiLU(gate) * up
+      x = x.add(Linear.linear(act, wDown[l]).singletonOrThrow());         // [N, H]
+    }
+    return rmsNorm(x);
+  }
+
+  private NDArray rmsNorm(NDArray x) {
+    // x / sqrt(mean(x^2) + eps); the gain is folded into the next weight
+    return x.mul(x.square().mean(new int[] {-1}, true).add((float) cfg.rmsNormEps()).pow(-0.5f));
+  }
+
+  /** log_softmax, gather of the actual next token and top-k, all on the device, in row chunks. */
+  private Output headOutput(NDManager m, NDArray h, NDArray targets, int b, int t, int k, long budget) {
+    int n = b * t;
+    int v = cfg.vocabSize();
+    int rowsPerChunk = (int) Math.max(1, Math.min(n, Math.max(budget, 1L << 22) / v));
+    float[] lp = new float[n];
+    int[] ids = new int[n * k];
+    float[] lps = new float[n * k];
+    for (int r0 = 0; r0 < n; r0 += rowsPerChunk) {
+      int r1 = Math.min(n, r0 + rowsPerChunk);
+      NDIndex rows = new NDIndex().addSliceDim(r0, r1);
+      NDArray hc = r0 == 0 && r1 == n ? h : h.get(rows);
+      NDArray logp = Linear.linear(hc, head).singletonOrThrow().logSoftmax(1);  // [n, V]
+      NDArray tc = r0 == 0 && r1 == n ? targets : targets.get(rows);
+      System.arraycopy(logp.gather(tc, 1).toFloatArray(), 0, lp, r0, r1 - r0); // [n, 1]
+      NDList top = logp.topK(k, 1);                                       // values [n, k], indices [n, k]
+      System.arraycopy(top.get(0).toFloatArray(), 0, lps, r0 * k, (r1 - r0) * k);
+      long[] idx = top.get(1).toType(DataType.INT64, false).toLongArray();
+      for (int i = 0; i < idx.length; i++) {
+        ids[r0 * k + i] = (int) idx[i];
+      }
+    }
+    return new Output(b, t, k, lp, ids, lps);
+  }
+
+  @Override
+  public void close() {
+    base.close();
+  }
+}
