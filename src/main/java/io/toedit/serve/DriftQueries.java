@@ -1,0 +1,39 @@
+package io.toedit.serve;
+
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+
+/**
+ * Read-only queries over the drift window stores, answered as plain JSON-ready maps. The HTTP layer
+ * only maps routes to these methods; implementations query the local stores and, for keys owned by
+ * another instance, that instance (Kafka Streams {@code application.server}).
+ */
+public interface DriftQueries {
+
+  /**
+   * Closed and open windows of one source and stream ({@code raw} or {@code edited}) whose start
+   * lies in {@code [fromMs, toMs]}, oldest first.
+   *
+   * @throws NoSuchElementException if the source/stream pair has never been seen (HTTP 404)
+   */
+  List<Map<String, Object>> windows(String source, String stream, long fromMs, long toMs);
+
+  /** The newest window of every (source, stream) pair. */
+  List<Map<String, Object>> latest();
+
+  /** An empty implementation, for processes without drift statistics. */
+  static DriftQueries none() {
+    return new DriftQueries() {
+      @Override
+      public List<Map<String, Object>> windows(String source, String stream, long fromMs, long toMs) {
+        throw new NoSuchElementException("No drift statistics for source '" + source + "' and stream '" + stream + "'");
+      }
+
+      @Override
+      public List<Map<String, Object>> latest() {
+        return List.of();
+      }
+    };
+  }
+}
