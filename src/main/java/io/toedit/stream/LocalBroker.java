@@ -165,6 +165,12 @@ public final class LocalBroker implements AutoCloseable {
 
   private void stopChild() {
     if (!closed.compareAndSet(false, true)) {
+      // another thread (e.g. the shutdown hook) is stopping it: still wait until it is gone
+      try {
+        process.waitFor(STOP_GRACE.toSeconds() + 10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
       return;
     }
     if (!process.isAlive()) {
@@ -393,16 +399,22 @@ public final class LocalBroker implements AutoCloseable {
    * Surefire's manifest-only booter jar) carry the real classpath.
    */
   static String childClasspath() {
-    Set<String> out = new LinkedHashSet<>();
-    for (String entry : System.getProperty("java.class.path", "").split(File.pathSeparator)) {
-      if (!entry.isBlank()) {
-        expand(Paths.get(entry).toAbsolutePath().normalize(), out);
-      }
-    }
-    if (out.stream().noneMatch(s -> s.contains("kafka_2.13"))) {
+    String cp = expandClasspath(System.getProperty("java.class.path", ""));
+    if (!cp.contains("kafka_2.13")) {
       throw new IllegalStateException("the org.apache.kafka:kafka_2.13 jar is not on this application's "
           + "classpath, so no local broker can be started. Run from the packaged jar "
           + "(target/toedit-streams.jar with target/lib/) or from Maven.");
+    }
+    return cp;
+  }
+
+  /** Expands a classpath string: every jar's manifest Class-Path, recursively, relative to the jar. */
+  static String expandClasspath(String classpath) {
+    Set<String> out = new LinkedHashSet<>();
+    for (String entry : classpath.split(File.pathSeparator)) {
+      if (!entry.isBlank()) {
+        expand(Paths.get(entry).toAbsolutePath().normalize(), out);
+      }
     }
     return String.join(File.pathSeparator, out);
   }
