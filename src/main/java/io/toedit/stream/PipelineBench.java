@@ -1,0 +1,221 @@
+package io.toedit.stream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.toedit.edit.EditConfig;
+import io.toedit.model.ModelSettings;
+import io.toedit.model.Models;
+import io.toedit.model.Scorer;
+import io.toedit.model.TextTokenizer;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Properties;
+import java.util.zip.GZIPInputStream;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.streams.StreamsConfig;
+
+/**
+ * Benchmark: end-to-end documents/s and tokens/s through a real (local) broker against the
+ * scoring-only rate of the same scorer on the same documents, in the same JVM.
+ *
+ * <pre>
+ * java -cp target/toedit-streams.jar io.toedit.stream.PipelineBench CORPUS.jsonl[.gz] [runs] [repeat]
+ * </pre>
+ *
+ * <p>Scoring-only: {@code Scorer.score} over the pre-tokenized corpus, in chunks of
+ * {@code toedit.batch.max.tokens} (the pipeline's micro-batch), sorted by length within a chunk.
+ * End-to-end: the input topic is filled first; the clock runs from {@code KafkaStreams.start()} until
+ * a read_committed consumer has seen one output (edited or dead letter) per input record, so Streams
+ * start-up, validation, tokenization, editing, Avro encoding and transactions all count.
+ */
+public final class PipelineBench {
+
+  private PipelineBench() {
+  }
+
+  public static void main(String[] args) throws Exception {
+    if (args.length < 1) {
+      System.err.println("usage: PipelineBench CORPUS.jsonl[.gz] [runs=3] [repeat=1]");
+      System.exit(2);
+    }
+    Path corpus = Path.of(args[0]);
+    int runs = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+    int repeat = args.length > 2 ? Integer.parseInt(args[2]) : 1;
+    PrintWriter out = new PrintWriter(System.out, true);
+    List<String[]> docs = read(corpus, repeat);
+    PipelineConfig config = PipelineConfig.defaults();
+    ModelSettings settings = ModelSettings.defaults();
+    try (TextTokenizer tokenizer = Models.openTokenizer(settings); Scorer scorer = Models.openScorer(settings)) {
+      List<int[]> sequences = new ArrayList<>();
+      long tokens = 0;
+      for (String[] d : docs) {
+        int[] ids = tokenizer.encode(d[1]).ids();
+        sequences.add(ids);
+        tokens += ids.length - 1;
+      }
+      out.printf(Locale.ROOT, "corpus %s x%d: %d documents, %d tokens; model %s on %s, %d workers%n", corpus, repeat,
+          docs.size(), tokens, scorer.modelId(), scorer.device(), settings.workers());
+      scoreOnly(scorer, sequences, config.batchMaxTokens()); // warm-up
+      // Runs alternate (scoring-only, end-to-end, ...) so both modes see the same background load.
+      double[] scoring = new double[runs];
+      double[] scoringCpu = new double[runs];
+      double[] e2e = new double[runs];
+      double[] e2eCpu = new double[runs];
+      Path work = Files.createTempDirectory("toedit-bench-");
+      try (LocalBroker broker = LocalBroker.start(work.resolve("broker"), 0)) {
+        for (int r = 0; r < runs; r++) {
+          double cpu0 = cpuSeconds();
+          scoring[r] = scoreOnly(scorer, sequences, config.batchMaxTokens());
+          scoringCpu[r] = cpuSeconds() - cpu0;
+          out.printf(Locale.ROOT, "scoring-only run %d: %.2f s  %.1f docs/s  %.0f tokens/s  %.0f tokens/CPU-s%n", r + 1,
+              scoring[r], docs.size() / scoring[r], tokens / scoring[r], tokens / scoringCpu[r]);
+          cpu0 = cpuSeconds();
+          e2e[r] = endToEnd(broker.bootstrapServers(), work.resolve("state-" + r), "bench" + r, docs, tokenizer,
+              scorer);
+          e2eCpu[r] = cpuSeconds() - cpu0;
+          out.printf(Locale.ROOT, "end-to-end run %d: %.2f s  %.1f docs/s  %.0f tokens/s  %.0f tokens/CPU-s "
+              + "(this JVM; the broker's CPU is not counted)%n", r + 1, e2e[r], docs.size() / e2e[r], tokens / e2e[r],
+              tokens / e2eCpu[r]);
+        }
+      } finally {
+        Demo.deleteTree(work);
+      }
+      double s = median(scoring);
+      double e = median(e2e);
+      out.printf(Locale.ROOT, "median scoring-only: %.1f docs/s %.0f tokens/s%n", docs.size() / s, tokens / s);
+      out.printf(Locale.ROOT, "median end-to-end:   %.1f docs/s %.0f tokens/s%n", docs.size() / e, tokens / e);
+      out.printf(Locale.ROOT, "end-to-end / scoring-only: %.1f %% (wall clock), %.1f %% (tokens per CPU-second)%n",
+          100.0 * s / e, 100.0 * median(scoringCpu) / median(e2eCpu));
+    }
+  }
+
+  private static double cpuSeconds() {
+    return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+        .getOperatingSystemMXBean()).getProcessCpuTime() / 1e9;
+  }
+
+  static double scoreOnly(Scorer scorer, List<int[]> sequences, int budget) {
+    long t0 = System.nanoTime();
+    List<int[]> chunk = new ArrayList<>();
+    long inChunk = 0;
+    for (int[] s : sequences) {
+      chunk.add(s);
+      inChunk += s.length;
+      if (inChunk >= budget) {
+        scoreSorted(scorer, chunk);
+        chunk.clear();
+        inChunk = 0;
+      }
+    }
+    if (!chunk.isEmpty()) {
+      scoreSorted(scorer, chunk);
+    }
+    return (System.nanoTime() - t0) / 1e9;
+  }
+
+  private static void scoreSorted(Scorer scorer, List<int[]> chunk) {
+    List<int[]> sorted = new ArrayList<>(chunk);
+    sorted.sort(Comparator.comparingInt(a -> a.length));
+    scorer.score(sorted);
+  }
+
+  static double endToEnd(String bootstrap, Path stateDir, String prefix, List<String[]> docs, TextTokenizer tokenizer,
+      Scorer scorer) throws Exception {
+    Properties props = new Properties();
+    props.setProperty("bootstrap.servers", bootstrap);
+    props.setProperty(StreamsConfig.APPLICATION_ID_CONFIG, prefix + "-app");
+    props.setProperty(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+    props.setProperty("toedit.input.topic", prefix + ".raw");
+    props.setProperty("toedit.edited.topic", prefix + ".edited");
+    props.setProperty("toedit.dlq.topic", prefix + ".dlq");
+    PipelineConfig config = PipelineConfig.fromProperties(props);
+    PipelineRunner.createTopics(props, config, 1, (short) 1);
+    Properties p = new Properties();
+    p.setProperty(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.setProperty(ProducerConfig.ACKS_CONFIG, "all");
+    ObjectMapper json = new ObjectMapper();
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+      for (String[] d : docs) {
+        byte[] value = json.writeValueAsBytes(java.util.Map.of("id", d[0], "text", d[1]));
+        producer.send(new ProducerRecord<>(config.inputTopic(), d[0].getBytes(StandardCharsets.UTF_8), value));
+      }
+      producer.flush();
+    }
+    Properties c = new Properties();
+    c.setProperty(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    c.setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      List<TopicPartition> parts = List.of(new TopicPartition(config.editedTopic(), 0),
+          new TopicPartition(config.deadLetterTopic(), 0));
+      consumer.assign(parts);
+      consumer.seekToBeginning(parts);
+      long t0 = System.nanoTime();
+      try (PipelineRunner runner = PipelineRunner.start(props, tokenizer, scorer, EditConfig.defaults())) {
+        long seen = 0;
+        long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+        while (seen < docs.size()) {
+          if (System.nanoTime() > deadline || runner.failure() != null) {
+            throw new IllegalStateException("end-to-end run incomplete: " + seen + " of " + docs.size(),
+                runner.failure());
+          }
+          seen += consumer.poll(Duration.ofMillis(50)).count();
+        }
+        return (System.nanoTime() - t0) / 1e9;
+      }
+    }
+  }
+
+  static List<String[]> read(Path corpus, int repeat) throws IOException {
+    List<String[]> base = new ArrayList<>();
+    ObjectMapper json = new ObjectMapper();
+    try (InputStream raw = Files.newInputStream(corpus);
+        InputStream in = corpus.toString().endsWith(".gz") ? new GZIPInputStream(raw) : raw;
+        BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = r.readLine()) != null) {
+        if (line.isBlank()) {
+          continue;
+        }
+        JsonNode n = json.readTree(line);
+        String text = n.path("text").asText("");
+        if (!text.isBlank()) {
+          base.add(new String[] {n.hasNonNull("id") ? n.get("id").asText() : "doc-" + base.size(), text});
+        }
+      }
+    }
+    List<String[]> all = new ArrayList<>();
+    for (int k = 0; k < repeat; k++) {
+      for (String[] d : base) {
+        all.add(new String[] {repeat == 1 ? d[0] : d[0] + "#" + k, d[1]});
+      }
+    }
+    return all;
+  }
+
+  static double median(double[] v) {
+    double[] s = v.clone();
+    Arrays.sort(s);
+    return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  }
+}

@@ -1,0 +1,31 @@
+package io.toedit.stream;
+
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Live counters of one process, shared by its stream threads, for progress logs and metrics. They
+ * count work done, including work a failed exactly-once transaction later discards, so they can
+ * run ahead of what consumers see; the output topics (read_committed) are the ground truth.
+ */
+public final class PipelineStats {
+
+  final LongAdder received = new LongAdder();
+  final LongAdder edited = new LongAdder();
+  final LongAdder deadLettered = new LongAdder();
+  final LongAdder tokens = new LongAdder();
+  final LongAdder overThreshold = new LongAdder();
+  final LongAdder changed = new LongAdder();
+  final LongAdder batches = new LongAdder();
+  final LongAdder buffered = new LongAdder();
+
+  /** A consistent-enough copy of the counters. */
+  public Snapshot snapshot() {
+    return new Snapshot(received.sum(), edited.sum(), deadLettered.sum(), tokens.sum(), overThreshold.sum(),
+        changed.sum(), batches.sum(), buffered.sum());
+  }
+
+  /** Counter values at one moment. {@code buffered} is records waiting in micro-batch buffers. */
+  public record Snapshot(long received, long edited, long deadLettered, long tokens, long overThreshold,
+      long changed, long batches, long buffered) {
+  }
+}

@@ -1,0 +1,97 @@
+package io.toedit.stream;
+
+import io.toedit.edit.EditConfig;
+import io.toedit.edit.Editor;
+import io.toedit.model.Scorer;
+import io.toedit.model.TextTokenizer;
+import io.toedit.pipeline.DocumentEditor;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorSupplier;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.StoreBuilder;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * The ToEdit pipeline as a Kafka Streams {@link Topology}:
+ *
+ * <pre>
+ *   input (bytes) → toedit-batch [validate → buffer → score + edit] → edited | scored (optional) | dead letters
+ * </pre>
+ *
+ * <p>Built from interfaces so tests drive it with a fake scorer. The one tokenizer and scorer passed
+ * in are shared by every task and stream thread of the process (both are thread-safe).
+ */
+public final class ToEditTopology {
+
+  /** The micro-batch buffer: persistent (RocksDB) and changelogged, keyed by input partition+offset. */
+  public static final String BUFFER_STORE = "toedit-batch-buffer";
+  public static final String SOURCE = "raw-source";
+  public static final String PROCESSOR = "toedit-batch";
+
+  private ToEditTopology() {
+  }
+
+  public static Topology build(PipelineConfig config, TextTokenizer tokenizer, Scorer scorer, EditConfig edit) {
+    return build(config, tokenizer, scorer, edit, new PipelineStats());
+  }
+
+  /** As {@link #build(PipelineConfig, TextTokenizer, Scorer, EditConfig)}, counting into {@code stats}. */
+  public static Topology build(PipelineConfig config, TextTokenizer tokenizer, Scorer scorer, EditConfig edit,
+      PipelineStats stats) {
+    DocumentEditor documentEditor = new DocumentEditor(tokenizer, scorer, new Editor(edit, tokenizer.vocabulary()));
+    String modelId = scorer.modelId();
+    int parallelism = config.effectiveParallelism();
+    // Shared by every task of this process; daemon threads, so an unclosed topology never blocks exit.
+    java.util.concurrent.ThreadPoolExecutor pool = null;
+    if (parallelism > 1) {
+      pool = new java.util.concurrent.ThreadPoolExecutor(parallelism, parallelism, 30, java.util.concurrent.TimeUnit.SECONDS,
+          new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, "toedit-edit");
+            t.setDaemon(true);
+            return t;
+          });
+      pool.allowCoreThreadTimeOut(true);
+    }
+    Topology topology = new Topology();
+    topology.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), config.inputTopic());
+    topology.addProcessor(PROCESSOR, new BatchSupplier(config, tokenizer, documentEditor, modelId, stats, pool), SOURCE);
+    topology.addSink(MicroBatchProcessor.EDITED_SINK, config.editedTopic(), new StringSerializer(),
+        AvroSerde.edited().serializer(), PROCESSOR);
+    if (config.scoredEnabled()) {
+      topology.addSink(MicroBatchProcessor.SCORED_SINK, config.scoredTopic(), new StringSerializer(),
+          AvroSerde.scored().serializer(), PROCESSOR);
+    }
+    topology.addSink(MicroBatchProcessor.DLQ_SINK, config.deadLetterTopic(), new ByteArraySerializer(),
+        AvroSerde.deadLetter().serializer(), PROCESSOR);
+    return topology;
+  }
+
+  /** The buffer store's builder: the one place its name, serdes and changelog are decided. */
+  static StoreBuilder<KeyValueStore<Bytes, byte[]>> bufferStore() {
+    return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BUFFER_STORE), Serdes.Bytes(),
+        Serdes.ByteArray()).withLoggingEnabled(Map.of());
+  }
+
+  private record BatchSupplier(PipelineConfig config, TextTokenizer tokenizer, DocumentEditor documentEditor,
+      String modelId, PipelineStats stats, java.util.concurrent.ExecutorService pool)
+      implements ProcessorSupplier<byte[], byte[], Object, Object> {
+
+    @Override
+    public Processor<byte[], byte[], Object, Object> get() {
+      return new MicroBatchProcessor(config, tokenizer, documentEditor, modelId, stats, pool);
+    }
+
+    @Override
+    public Set<StoreBuilder<?>> stores() {
+      return Set.of(bufferStore());
+    }
+  }
+}
