@@ -1,13 +1,122 @@
 package io.toedit.cli;
 
+import io.toedit.edit.EditConfig;
+import io.toedit.edit.Strategy;
+import io.toedit.model.ModelSettings;
+import io.toedit.model.Models;
+import io.toedit.model.Scorer;
+import io.toedit.model.TextTokenizer;
+import io.toedit.stream.KafkaConfigs;
+import io.toedit.stream.PipelineConfig;
+import io.toedit.stream.PipelineRunner;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Properties;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 @Command(name = "run", mixinStandardHelpOptions = true,
-    description = "Run the streaming pipeline against a Kafka cluster.")
+    description = {"Run the streaming pipeline against a Kafka cluster until SIGTERM / Ctrl-C.",
+        "Pipeline settings (toedit.*), Kafka client and Streams properties all go through --config-file and -X,"
+            + " e.g. -X toedit.scored.enabled=true -X num.stream.threads=2 -X state.dir=/var/lib/toedit."})
 public final class RunCommand implements Callable<Integer> {
+
+  @Spec
+  picocli.CommandLine.Model.CommandSpec spec;
+
+  @Mixin
+  KafkaOptions kafka;
+
+  @Option(names = "--model-dir", paramLabel = "DIR",
+      description = "Hugging Face Llama-family model folder (default: the bundled stories260k).")
+  Path modelDir;
+
+  @Option(names = "--workers", description = "Scoring worker threads (default: one per core).")
+  Integer workers;
+
+  @Option(names = "--strategy", defaultValue = "up_revise",
+      description = "up_revise, low_drop_up_revise or filtering (default: ${DEFAULT-VALUE}).")
+  String strategy;
+
+  @Option(names = "--threshold", defaultValue = "0.99", description = "Revise tokens with P above this (default: ${DEFAULT-VALUE}).")
+  double threshold;
+
+  @Option(names = "--top-k", defaultValue = "8", description = "Candidates per revised token (default: ${DEFAULT-VALUE}).")
+  int topK;
+
+  @Option(names = "--beta", description = "Sampling temperature (default: the strategy's, 1.5 for up_revise).")
+  Double beta;
+
+  @Option(names = "--seed", defaultValue = "42", description = "Seed of the per-(document, position) draws (default: ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--create-topics", defaultValue = "true", negatable = true, fallbackValue = "true",
+      description = "Create missing pipeline topics at start (default: ${DEFAULT-VALUE}).")
+  boolean createTopics;
+
+  @Option(names = "--partitions", defaultValue = "1", description = "Partitions of topics created here (default: ${DEFAULT-VALUE}).")
+  int partitions;
+
+  @Option(names = "--replication-factor", defaultValue = "1",
+      description = "Replication factor of topics created here (default: ${DEFAULT-VALUE}).")
+  short replication;
+
+  @Option(names = "--progress-interval-s", defaultValue = "10",
+      description = "Seconds between progress lines (default: ${DEFAULT-VALUE}).")
+  long progressSeconds;
+
   @Override
-  public Integer call() {
-    throw new UnsupportedOperationException("'run' is not implemented yet");
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    Properties props = kafka.toProperties();
+    PipelineConfig config = PipelineConfig.fromProperties(props);
+    EditConfig edit = editConfig();
+    ModelSettings settings = ModelSettings.defaults().withModelDir(modelDir).withTopK(Math.max(topK, 1));
+    if (workers != null) {
+      settings = new ModelSettings(settings.modelDir(), settings.device(), workers, settings.threadsPerWorker(),
+          settings.topK(), settings.maxBatchTokens(), settings.windowTokens(), settings.windowOverlap(),
+          settings.attentionBudget());
+    }
+    out.println("Kafka: " + KafkaConfigs.describe(PipelineRunner.streamsProperties(props)));
+    if (createTopics) {
+      out.println("Created topics: " + PipelineRunner.createTopics(props, config, partitions, replication));
+    }
+    try (TextTokenizer tokenizer = Models.openTokenizer(settings); Scorer scorer = Models.openScorer(settings)) {
+      out.println("Model " + scorer.modelId() + " on " + scorer.device() + "; " + config.inputTopic() + " → "
+          + config.editedTopic() + (config.scoredEnabled() ? " + " + config.scoredTopic() : "") + " | dead letters → "
+          + config.deadLetterTopic());
+      PipelineRunner runner = PipelineRunner.start(props, tokenizer, scorer, edit);
+      CountDownLatch closed = new CountDownLatch(1);
+      Thread hook = new Thread(() -> {
+        out.println("Stopping (committing the open transaction)...");
+        out.flush();
+        runner.close();
+        closed.countDown();
+      }, "toedit-run-shutdown");
+      Runtime.getRuntime().addShutdownHook(hook);
+      runner.printProgress(out, Duration.ofSeconds(progressSeconds));
+      runner.awaitStopped(Duration.ofDays(365_000));
+      if (runner.failure() != null) {
+        Runtime.getRuntime().removeShutdownHook(hook);
+        runner.close();
+        spec.commandLine().getErr().println("error: the pipeline stopped: " + runner.failure());
+        runner.failure().printStackTrace(spec.commandLine().getErr());
+        return ExitCodes.FAILURE;
+      }
+      closed.await();
+      out.println(PipelineRunner.progressLine(runner.stats().snapshot(), "stopped", 0).replace(" 0s", ""));
+      return ExitCodes.OK;
+    }
+  }
+
+  private EditConfig editConfig() {
+    EditConfig c = EditConfig.defaults().withStrategy(Strategy.fromWireName(strategy))
+        .withThreshold(threshold, false).withCandidates(topK, 0.0).withSeed(seed);
+    return beta == null ? c : c.withBeta(beta);
   }
 }
