@@ -25,11 +25,12 @@ import java.util.Properties;
  * @param batchMaxLatencyMs longest a buffered record waits (wall clock) before its batch is scored
  * @param batchMaxRecords bound on buffered records: reaching it triggers scoring at once
  * @param punctuateIntervalMs how often the wall-clock punctuator checks the oldest buffered record
+ * @param drift the {@code toedit.drift.*} settings of the windowed drift statistics
  */
 public record PipelineConfig(String inputTopic, String editedTopic, String scoredTopic, boolean scoredEnabled,
     boolean scoredTopK, String deadLetterTopic, String inputFormat, int maxChars, boolean requireKey,
     boolean includeOriginal, int batchMaxTokens, long batchMaxLatencyMs, int batchMaxRecords,
-    long punctuateIntervalMs) {
+    long punctuateIntervalMs, DriftSettings drift) {
 
   public static final String PREFIX = "toedit.";
 
@@ -52,6 +53,7 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
     k.put("toedit.batch.max.latency.ms", "200");
     k.put("toedit.batch.max.records", "512");
     k.put("toedit.batch.punctuate.interval.ms", "50");
+    k.putAll(DriftSettings.KEYS);
     KEYS = java.util.Collections.unmodifiableMap(k);
   }
 
@@ -90,7 +92,7 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
         integer(v, "toedit.input.max.chars"), bool(v, "toedit.input.require.key"),
         bool(v, "toedit.output.include.original"), integer(v, "toedit.batch.max.tokens"),
         longValue(v, "toedit.batch.max.latency.ms"), integer(v, "toedit.batch.max.records"),
-        longValue(v, "toedit.batch.punctuate.interval.ms"));
+        longValue(v, "toedit.batch.punctuate.interval.ms"), DriftSettings.fromProperties(props));
   }
 
   /** The settings as {@code toedit.*} properties (round-trips through {@link #fromProperties}). */
@@ -110,6 +112,7 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
     p.setProperty("toedit.batch.max.latency.ms", Long.toString(batchMaxLatencyMs));
     p.setProperty("toedit.batch.max.records", Integer.toString(batchMaxRecords));
     p.setProperty("toedit.batch.punctuate.interval.ms", Long.toString(punctuateIntervalMs));
+    p.putAll(drift.toProperties());
     return p;
   }
 
