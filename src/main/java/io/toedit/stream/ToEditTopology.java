@@ -99,6 +99,14 @@ public final class ToEditTopology {
     return topology;
   }
 
+  /**
+   * The observations-topic partition of a {@code source|stream} key (by source alone): the
+   * partitioner interactive queries must use to find a key's owner.
+   */
+  public static int driftPartition(String key, int numPartitions) {
+    return DriftProcessor.partitionOf(key, numPartitions);
+  }
+
   /** The buffer store's builder: the one place its name, serdes and changelog are decided. */
   static StoreBuilder<KeyValueStore<Bytes, byte[]>> bufferStore() {
     return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BUFFER_STORE), Serdes.Bytes(),
