@@ -86,9 +86,10 @@ public record DriftSettings(boolean enabled, String observationsTopic, String dr
         "toedit.drift.reference=file needs toedit.drift.reference.file (a profile from 'profile --output ref.bin')");
     require(referenceWindows >= 2, "toedit.drift.reference.windows must be at least 2 (a spread needs two)");
     require(topNgrams >= 0, "toedit.drift.top.ngrams must not be negative");
-    // Validates the sketch sizes and contamination knobs with their own messages.
-    summaryConfig();
-    driftConfig();
+    // Validates the sketch sizes and contamination knobs with their own messages (the fields are not
+    // assigned yet in a compact constructor: pass the parameters).
+    summaryConfig(buckets, frequentMapSize, hllLgK, kllK);
+    driftConfig(contaminationThreshold, contaminationMinDocuments);
   }
 
   public static DriftSettings defaults() {
@@ -148,6 +149,14 @@ public record DriftSettings(boolean enabled, String observationsTopic, String dr
   }
 
   public SummaryConfig summaryConfig() {
+    return summaryConfig(buckets, frequentMapSize, hllLgK, kllK);
+  }
+
+  public DriftConfig driftConfig() {
+    return driftConfig(contaminationThreshold, contaminationMinDocuments);
+  }
+
+  private static SummaryConfig summaryConfig(int buckets, int frequentMapSize, int hllLgK, int kllK) {
     try {
       return new SummaryConfig(buckets, frequentMapSize, hllLgK, kllK);
     } catch (IllegalArgumentException e) {
@@ -155,7 +164,7 @@ public record DriftSettings(boolean enabled, String observationsTopic, String dr
     }
   }
 
-  public DriftConfig driftConfig() {
+  private static DriftConfig driftConfig(double contaminationThreshold, int contaminationMinDocuments) {
     try {
       return new DriftConfig(0.5, contaminationThreshold, contaminationMinDocuments);
     } catch (IllegalArgumentException e) {
