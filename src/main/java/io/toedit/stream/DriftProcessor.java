@@ -49,7 +49,8 @@ import org.slf4j.LoggerFactory;
  * plus grace. Each closed window is emitted exactly once to the drift topic (and its threshold
  * crossings to the alerts topic): the emitted-up-to watermark lives in the changelogged
  * {@link #EMITTED_STORE} and commits in the same transaction as the output, so a restart neither
- * repeats nor skips a window. Documents of a window already closed are late and dropped.
+ * repeats nor skips a window. Documents of a window already emitted are late and dropped (counted,
+ * logged at debug).
  */
 final class DriftProcessor implements Processor<String, ObservationBatch, String, Object> {
 
@@ -129,7 +130,10 @@ final class DriftProcessor implements Processor<String, ObservationBatch, String
     String key = batch.key();
     long size = settings.windowSizeMs();
     long advance = settings.effectiveAdvanceMs();
-    long closedUpTo = closedUpTo(Math.max(context.currentStreamTimeMs(), record.timestamp()));
+    // Closed = already emitted. Not "stream time - grace": this record's own timestamp (the latest
+    // of its documents) already counts in stream time, and must not make its earlier documents late.
+    Long emittedUpTo = emitted.get(WATERMARK_KEY);
+    long closedUpTo = emittedUpTo == null ? Long.MIN_VALUE : emittedUpTo;
     Map<Long, WindowSummary> touched = new TreeMap<>();
     for (DocumentObservation doc : batch.documents()) {
       long t = doc.timestampMs();
@@ -166,13 +170,6 @@ final class DriftProcessor implements Processor<String, ObservationBatch, String
   /** Documents dropped because their window had closed (since this processor started). */
   long lateDocuments() {
     return lateDocuments;
-  }
-
-  /** Windows ending at or before this are closed. */
-  private long closedUpTo(long streamTime) {
-    Long done = emitted.get(WATERMARK_KEY);
-    long boundary = streamTime == Long.MIN_VALUE ? Long.MIN_VALUE : streamTime - settings.graceMs();
-    return done == null ? boundary : Math.max(done, boundary);
   }
 
   private WindowSummary load(String key, long start) {

@@ -34,6 +34,8 @@ public record DriftSettings(boolean enabled, String observationsTopic, String dr
     double contaminationThreshold, int contaminationMinDocuments, int buckets, int frequentMapSize, int hllLgK,
     int kllK, int topNgrams) {
 
+  /** {@code PipelineRunner}'s default {@code application.id}. */
+  static final String DEFAULT_APPLICATION_ID = "toedit-streams";
   public static final String MODE_FILE = "file";
   public static final String MODE_FIRST_WINDOWS = "first-windows";
   public static final String MODE_PAIRED_RAW = "paired-raw";
@@ -44,7 +46,7 @@ public record DriftSettings(boolean enabled, String observationsTopic, String dr
   static {
     Map<String, String> k = new LinkedHashMap<>();
     k.put("toedit.drift.enabled", "true");
-    k.put("toedit.drift.observations.topic", "toedit.drift-observations");
+    k.put("toedit.drift.observations.topic", "");
     k.put("toedit.drift.topic", "toedit.drift");
     k.put("toedit.drift.alerts.topic", "toedit.alerts");
     k.put("toedit.drift.window.size.ms", "60000");
@@ -96,13 +98,22 @@ public record DriftSettings(boolean enabled, String observationsTopic, String dr
     return fromProperties(new Properties());
   }
 
-  /** Reads the {@code toedit.drift.*} keys of {@code props}; missing keys take their defaults. */
+  /**
+   * Reads the {@code toedit.drift.*} keys of {@code props}; missing keys take their defaults. An
+   * empty {@code toedit.drift.observations.topic} becomes {@code <application.id>-drift-observations}
+   * ({@code application.id} of {@code props}, else {@value #DEFAULT_APPLICATION_ID}), so two
+   * applications on one cluster never share it.
+   */
   public static DriftSettings fromProperties(Properties props) {
     Map<String, String> v = new LinkedHashMap<>(KEYS);
     for (String name : props.stringPropertyNames()) {
       if (KEYS.containsKey(name)) {
         v.put(name, props.getProperty(name).strip());
       }
+    }
+    if (v.get("toedit.drift.observations.topic").isEmpty()) {
+      v.put("toedit.drift.observations.topic",
+          props.getProperty("application.id", DEFAULT_APPLICATION_ID).strip() + "-drift-observations");
     }
     return new DriftSettings(bool(v, "toedit.drift.enabled"), v.get("toedit.drift.observations.topic"),
         v.get("toedit.drift.topic"), v.get("toedit.drift.alerts.topic"), lng(v, "toedit.drift.window.size.ms"),
