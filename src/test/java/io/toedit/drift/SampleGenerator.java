@@ -2,11 +2,10 @@ package io.toedit.drift;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.toedit.edit.TokenScores;
 import io.toedit.edit.Vocabulary;
+import io.toedit.model.BundledModel;
 import io.toedit.model.ModelSettings;
 import io.toedit.model.Models;
-import io.toedit.model.Scorer;
 import io.toedit.model.TextTokenizer;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -18,95 +17,78 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 import java.util.zip.GZIPOutputStream;
 
 /**
- * Ancestral sampling from the prior model with a teacher-forcing {@link Scorer} that returns the
- * full distribution (top-k = vocabulary size): every step scores each growing prefix with a dummy
- * token appended, and samples the next token from softmax(logprob / temperature) at the dummy's
- * position. A story ends when the model emits BOS or EOS (the llama2.c convention), or at
- * {@code maxNew} tokens. Quadratic in length (no KV cache): fine for a few dozen short stories.
- *
- * <p>Regenerates the committed samples: {@code java ... io.toedit.drift.SampleGenerator
- * src/test/resources/drift} (see the README, section drift).
+ * Makes the committed fixtures of {@link ContaminationSignalTest} with the bundled stories260k
+ * model ({@link KvLlama}, checked against the golden numbers by {@code KvLlamaTest}):
+ * <ul>
+ *   <li>{@code generated_t0.7.jsonl.gz}, {@code generated_t1.0.jsonl.gz}: ancestral samples from
+ *       BOS over the full 512-token distribution, softmax(logprob / T), ending when the model emits
+ *       BOS or EOS (the llama2.c convention) or at {@value #MAX_NEW} tokens;</li>
+ *   <li>{@code tinystories_valid_nll.jsonl.gz}: per document of the bundled tinystories_valid, the
+ *       teacher-forced NLL sum (nats) of the first 512 ids (the model's context) and the number of
+ *       predicted tokens.</li>
+ * </ul>
+ * Every line also carries the NLL of the sample itself. Rerun (about 5 minutes on a loaded 2-core
+ * machine): {@code java -cp target/classes:target/test-classes:$CP io.toedit.drift.SampleGenerator
+ * src/test/resources/drift}.
  */
 final class SampleGenerator {
 
   static final int SAMPLES = 24;
-  static final int MAX_NEW = 300;
+  static final int MAX_NEW = 400;
 
   private SampleGenerator() {
   }
 
-  /** Returns {@code count} sequences, each starting with BOS, BOS/EOS of the end not included. */
-  static List<int[]> generate(Scorer scorer, int vocab, int bos, int eos, int count, int maxNew,
-      double temperature, long seed) {
-    if (scorer.topK() < vocab) {
-      throw new IllegalArgumentException("sampling needs the full distribution: topK " + scorer.topK()
-          + " < vocabulary " + vocab + " (use ModelSettings.withTopK(" + vocab + "))");
-    }
-    Random rnd = new Random(seed);
-    List<int[]> seqs = new ArrayList<>();
-    boolean[] done = new boolean[count];
-    for (int i = 0; i < count; i++) {
-      seqs.add(new int[] {bos});
-    }
-    double[] weights = new double[vocab];
-    for (int step = 0; step < maxNew; step++) {
-      List<Integer> active = new ArrayList<>();
-      List<int[]> batch = new ArrayList<>();
-      for (int i = 0; i < count; i++) {
-        if (!done[i]) {
-          int[] s = seqs.get(i);
-          int[] withDummy = Arrays.copyOf(s, s.length + 1);
-          withDummy[s.length] = bos; // its prediction row is the next-token distribution
-          active.add(i);
-          batch.add(withDummy);
+  /** One sample: BOS first, the ending BOS/EOS not included. */
+  static int[] sample(KvLlama model, int bos, int eos, int maxNew, double temperature, Random rnd) {
+    model.reset();
+    int[] ids = new int[maxNew + 1];
+    ids[0] = bos;
+    int n = 1;
+    double[] w = new double[model.vocab];
+    while (n <= maxNew && n < model.maxPos) {
+      double[] lp = model.next(ids[n - 1]);
+      double max = Double.NEGATIVE_INFINITY;
+      for (double x : lp) {
+        max = Math.max(max, x / temperature);
+      }
+      double total = 0;
+      for (int v = 0; v < lp.length; v++) {
+        w[v] = Math.exp(lp[v] / temperature - max);
+        total += w[v];
+      }
+      double u = rnd.nextDouble() * total;
+      int pick = lp.length - 1;
+      for (int v = 0; v < lp.length; v++) {
+        u -= w[v];
+        if (u <= 0) {
+          pick = v;
+          break;
         }
       }
-      if (active.isEmpty()) {
+      if (pick == bos || pick == eos) {
         break;
       }
-      List<TokenScores> scores = scorer.score(batch);
-      for (int a = 0; a < active.size(); a++) {
-        int i = active.get(a);
-        TokenScores ts = scores.get(a);
-        int last = ts.length() - 1;
-        int[] ids = ts.topIds()[last];
-        float[] lps = ts.topLogProbs()[last];
-        double max = Double.NEGATIVE_INFINITY;
-        for (float lp : lps) {
-          max = Math.max(max, lp / temperature);
-        }
-        double total = 0;
-        for (int k = 0; k < ids.length; k++) {
-          weights[k] = Math.exp(lps[k] / temperature - max);
-          total += weights[k];
-        }
-        double u = rnd.nextDouble() * total;
-        int pick = ids[ids.length - 1];
-        for (int k = 0; k < ids.length; k++) {
-          u -= weights[k];
-          if (u <= 0) {
-            pick = ids[k];
-            break;
-          }
-        }
-        if (pick == bos || pick == eos) {
-          done[i] = true;
-        } else {
-          int[] s = seqs.get(i);
-          int[] grown = Arrays.copyOf(s, s.length + 1);
-          grown[s.length] = pick;
-          seqs.set(i, grown);
-        }
-      }
+      ids[n++] = pick;
     }
-    return seqs;
+    return Arrays.copyOf(ids, n);
   }
 
-  /** Best-effort text of ids (BOS dropped) for human inspection; byte tokens as their pieces. */
+  /** Teacher-forced NLL sum in nats over the first 512 ids. */
+  static double nllSum(KvLlama model, int[] ids) {
+    double[] lp = model.logProbs(ids);
+    double s = 0;
+    for (int t = 1; t < lp.length; t++) {
+      s -= lp[t];
+    }
+    return s;
+  }
+
   static String render(Vocabulary v, int[] ids) {
     StringBuilder sb = new StringBuilder();
     for (int t = 1; t < ids.length; t++) {
@@ -116,32 +98,56 @@ final class SampleGenerator {
     return sb.toString().strip();
   }
 
+  private static Writer gzip(Path p) throws IOException {
+    OutputStream f = Files.newOutputStream(p);
+    return new OutputStreamWriter(new GZIPOutputStream(f), StandardCharsets.UTF_8);
+  }
+
   public static void main(String[] args) throws IOException {
     Path dir = Path.of(args[0]);
-    ModelSettings settings = ModelSettings.defaults().withTopK(512);
     ObjectMapper json = new ObjectMapper();
-    try (TextTokenizer tok = Models.openTokenizer(settings); Scorer scorer = Models.openScorer(settings)) {
+    KvLlama model = new KvLlama(BundledModel.directory());
+    try (TextTokenizer tok = Models.openTokenizer(ModelSettings.defaults())) {
       Vocabulary v = tok.vocabulary();
       for (double temp : new double[] {0.7, 1.0}) {
         long t0 = System.nanoTime();
-        List<int[]> samples = generate(scorer, v.size(), v.bosId(), v.eosId(), SAMPLES, MAX_NEW, temp,
-            Math.round(temp * 1000));
-        Path out = dir.resolve(String.format(java.util.Locale.ROOT, "generated_t%.1f.jsonl.gz", temp));
-        try (OutputStream f = Files.newOutputStream(out);
-            Writer w = new OutputStreamWriter(new GZIPOutputStream(f), StandardCharsets.UTF_8)) {
-          for (int i = 0; i < samples.size(); i++) {
+        Random rnd = new Random(Math.round(temp * 1000));
+        Path out = dir.resolve(String.format(Locale.ROOT, "generated_t%.1f.jsonl.gz", temp));
+        long tokens = 0;
+        try (Writer w = gzip(out)) {
+          for (int i = 0; i < SAMPLES; i++) {
+            int[] ids = sample(model, v.bosId(), v.eosId(), MAX_NEW, temp, rnd);
+            tokens += ids.length - 1;
             ObjectNode n = json.createObjectNode();
-            n.put("id", String.format(java.util.Locale.ROOT, "stories260k-t%.1f-%02d", temp, i));
+            n.put("id", String.format(Locale.ROOT, "stories260k-t%.1f-%02d", temp, i));
             n.put("temperature", temp);
-            n.put("text", render(v, samples.get(i)));
-            n.set("ids", json.valueToTree(samples.get(i)));
+            n.put("text", render(v, ids));
+            n.set("ids", json.valueToTree(ids));
+            n.put("nll_sum", nllSum(model, ids));
+            n.put("predicted", Math.min(ids.length, model.maxPos) - 1);
             w.write(json.writeValueAsString(n));
             w.write('\n');
           }
         }
-        System.out.printf(java.util.Locale.ROOT, "T=%.1f: %d samples, %d tokens, %.1f s -> %s%n", temp,
-            samples.size(), samples.stream().mapToInt(a -> a.length - 1).sum(), (System.nanoTime() - t0) / 1e9, out);
+        System.out.printf(Locale.ROOT, "T=%.1f: %d samples, %d tokens, %.1f s -> %s%n", temp, SAMPLES, tokens,
+            (System.nanoTime() - t0) / 1e9, out);
       }
+      long t0 = System.nanoTime();
+      List<com.fasterxml.jackson.databind.JsonNode> docs = CorpusFixtures.lines("/corpora/tinystories_valid.jsonl.gz");
+      Path out = dir.resolve("tinystories_valid_nll.jsonl.gz");
+      try (Writer w = gzip(out)) {
+        for (com.fasterxml.jackson.databind.JsonNode d : docs) {
+          int[] ids = tok.encode(d.get("text").asText()).ids();
+          ObjectNode n = json.createObjectNode();
+          n.put("id", d.get("id").asText());
+          n.put("nll_sum", nllSum(model, ids));
+          n.put("predicted", Math.min(ids.length, model.maxPos) - 1);
+          w.write(json.writeValueAsString(n));
+          w.write('\n');
+        }
+      }
+      System.out.printf(Locale.ROOT, "tinystories_valid: %d documents, %.1f s -> %s%n", docs.size(),
+          (System.nanoTime() - t0) / 1e9, out);
     }
   }
 }
