@@ -281,7 +281,14 @@ final class DjlScorer implements Scorer {
     if (closed.getAndSet(true)) {
       return;
     }
-    workers.shutdownNow();
+    workers.shutdown();
+    try {
+      if (!workers.awaitTermination(60, java.util.concurrent.TimeUnit.SECONDS)) {
+        LOG.warn("Scoring workers still busy 60 s after close(); releasing the weights anyway");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     model.close();
   }
 }
