@@ -77,6 +77,16 @@ public final class StoreDriftQueries implements DriftQueries {
     this.partitioner = (topic, key, value, n) -> Optional.of(Set.of(ToEditTopology.driftPartition(key, n)));
   }
 
+  /**
+   * This instance's {@code application.server} from the Streams properties, or {@code null} when it
+   * is not set (a single instance). Set it to the host:port of this process's operator HTTP server
+   * before starting the pipeline, so other instances can forward queries here.
+   */
+  public static HostInfo applicationServer(java.util.Properties streamsProps) {
+    String v = streamsProps.getProperty(org.apache.kafka.streams.StreamsConfig.APPLICATION_SERVER_CONFIG, "").strip();
+    return v.isEmpty() ? null : HostInfo.buildFromEndpoint(v);
+  }
+
   @Override
   public List<Map<String, Object>> windows(String source, String stream, long fromMs, long toMs) {
     String key = ObservationBatch.key(source, ObservationBatch.parseStream(stream));

@@ -103,7 +103,8 @@ class DriftIT {
           PipelineRunner runner = PipelineRunner.start(props, tokenizer, scorer, EditConfig.defaults(), metrics)) {
         KafkaStreams streams = runner.streams();
         queries.set(new StoreDriftQueries(streams, config.drift(), tokenizer.vocabulary(),
-            new HostInfo("127.0.0.1", server.port())));
+            StoreDriftQueries.applicationServer(props)));
+        assertEquals(new HostInfo("127.0.0.1", server.port()), StoreDriftQueries.applicationServer(props));
 
         // Two windows per source, then (once all of them are edited) one document per source in a later
         // window, which moves stream time past both.
