@@ -75,6 +75,10 @@ final class DjlScorer implements Scorer {
       throw new IllegalArgumentException("windowOverlap " + s.windowOverlap() + " must be smaller than windowTokens "
           + window);
     }
+    if (window > cfg.maxPositionEmbeddings()) {
+      LOG.warn("windowTokens {} exceeds max_position_embeddings {} of {}: positions beyond it were never trained",
+          window, cfg.maxPositionEmbeddings(), dir);
+    }
     if (s.topK() > cfg.vocabSize()) {
       throw new IllegalArgumentException("topK " + s.topK() + " exceeds the vocabulary size " + cfg.vocabSize());
     }

@@ -8,7 +8,8 @@ import java.nio.file.Path;
  * @param modelDir a Hugging Face Llama-family folder; {@code null} means the bundled stories260k
  * @param device {@code auto}, {@code cpu} or {@code gpu}
  * @param workers scoring workers (threads that each run forward passes on the shared weights)
- * @param threadsPerWorker PyTorch intra-op threads per worker
+ * @param threadsPerWorker PyTorch intra-op threads per worker (PyTorch's pool is process-wide, so this is
+ *     also the process's intra-op thread count)
  * @param topK candidates returned per position
  * @param maxBatchTokens padded tokens (B x T) per forward pass
  * @param windowTokens longest sequence scored in one pass; longer ones are scored in windows
