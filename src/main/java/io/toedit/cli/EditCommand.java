@@ -65,9 +65,6 @@ public final class EditCommand implements Callable<Integer> {
   @Option(names = "--inclusive", description = "Compare with >= instead of the paper's strict >.")
   boolean inclusive;
 
-  @Option(names = {"-k", "--top-k"}, defaultValue = "8", description = "Model candidates (default: ${DEFAULT-VALUE}).")
-  int topK;
-
   @Option(names = "--top-p", defaultValue = "0",
       description = "Keep only the smallest top-k prefix with this much probability; 0 = off (default: ${DEFAULT-VALUE}).")
   double topP;
@@ -89,9 +86,14 @@ public final class EditCommand implements Callable<Integer> {
   @Option(names = "--batch-size", defaultValue = "64", description = "Documents per scoring batch (default: ${DEFAULT-VALUE}).")
   int batchSize;
 
-  @Option(names = "--threads", defaultValue = "1",
-      description = "Batches in flight at once; the scorer has its own workers (default: ${DEFAULT-VALUE}).")
-  int threads;
+  @Option(names = "--concurrent-batches", paramLabel = "N",
+      description = "Batches processed at once (default: the number of scoring workers).")
+  Integer concurrentBatches;
+
+  @Option(names = "--batched-scoring",
+      description = "Score a whole batch in one scorer call (faster on a GPU). Default: one call per document, "
+          + "so the output does not depend on the batching in its last bits.")
+  boolean batchedScoring;
 
   @Option(names = "--max-line-bytes", defaultValue = "16777216",
       description = "Longer input lines are rejected without being held in memory (default: ${DEFAULT-VALUE}).")
@@ -116,20 +118,21 @@ public final class EditCommand implements Callable<Integer> {
     if (Files.exists(output) && Files.isSameFile(input, output)) {
       throw new IllegalArgumentException("--output must differ from --input");
     }
-    EditConfig config = new EditConfig(Strategy.fromWireName(strategy), threshold, inclusive, topK, topP,
+    // the model's --top-k (ModelOptions) is also the number of edit candidates
+    ModelSettings settings = model.toSettings();
+    EditConfig config = new EditConfig(Strategy.fromWireName(strategy), threshold, inclusive, settings.topK(), topP,
         beta == null ? Double.NaN : beta, dropThreshold, excludeOriginal, seed);
     JsonlEditJob.Options options = JsonlEditJob.Options.defaults(input, output)
         .withRejects(rejects != null ? rejects : JsonlEditJob.Options.defaultRejects(output))
         .withFields(textField, idField, infoField)
-        .withBatching(batchSize, threads)
+        .withBatching(batchSize, concurrentBatches != null ? concurrentBatches : settings.workers())
         .withLimits(maxLineBytes, maxDocumentChars);
-    ModelSettings settings = model.toSettings();
-    settings = settings.withTopK(Math.max(settings.topK(), config.topK()));
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     boolean showProgress = progress != null ? progress : System.console() != null;
     try (TextTokenizer tokenizer = Models.openTokenizer(settings); Scorer scorer = Models.openScorer(settings)) {
-      DocumentEditor editor = new DocumentEditor(tokenizer, scorer, new Editor(config, tokenizer.vocabulary()));
+      DocumentEditor editor = new DocumentEditor(tokenizer, scorer, new Editor(config, tokenizer.vocabulary()),
+          batchedScoring ? DocumentEditor.ScoringMode.BATCHED : DocumentEditor.ScoringMode.PER_DOCUMENT);
       out.printf(Locale.ROOT, "edit %s -> %s: model %s on %s, %s%n", input, output, scorer.modelId(), scorer.device(),
           config.parameters());
       out.flush();
