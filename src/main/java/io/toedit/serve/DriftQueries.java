@@ -22,6 +22,19 @@ public interface DriftQueries {
   /** The newest window of every (source, stream) pair. */
   List<Map<String, Object>> latest();
 
+  /**
+   * As {@link #windows}, answered from this instance alone (a request forwarded by another
+   * instance, {@code local=true}, so forwards never loop). Defaults to {@link #windows}.
+   */
+  default List<Map<String, Object>> localWindows(String source, String stream, long fromMs, long toMs) {
+    return windows(source, stream, fromMs, toMs);
+  }
+
+  /** As {@link #latest}, from this instance alone ({@code local=true}). Defaults to {@link #latest}. */
+  default List<Map<String, Object>> localLatest() {
+    return latest();
+  }
+
   /** An empty implementation, for processes without drift statistics. */
   static DriftQueries none() {
     return new DriftQueries() {

@@ -76,7 +76,8 @@ public final class OperatorServer implements AutoCloseable {
       server.createContext("/metrics", ex -> handle(ex, () ->
           respond(ex, 200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape())));
       server.createContext("/api/status", ex -> handle(ex, () -> respondJson(ex, 200, status.get())));
-      server.createContext("/api/windows/latest", ex -> handle(ex, () -> respondJson(ex, 200, drift.latest())));
+      server.createContext("/api/windows/latest", ex -> handle(ex, () -> respondJson(ex, 200,
+          "true".equals(query(ex.getRequestURI()).get("local")) ? drift.localLatest() : drift.latest())));
       server.createContext("/api/drift", ex -> handle(ex, () -> {
         Map<String, String> q = query(ex.getRequestURI());
         String source = q.get("source");
@@ -87,7 +88,9 @@ public final class OperatorServer implements AutoCloseable {
         }
         long from = parseLong(q.get("from"), 0L, "from");
         long to = parseLong(q.get("to"), Long.MAX_VALUE, "to");
-        respondJson(ex, 200, drift.windows(source, stream.toLowerCase(Locale.ROOT), from, to));
+        String s = stream.toLowerCase(Locale.ROOT);
+        respondJson(ex, 200, "true".equals(q.get("local")) ? drift.localWindows(source, s, from, to)
+            : drift.windows(source, s, from, to));
       }));
       server.start();
       LOG.info("Operator HTTP server on http://{}:{}/ (dashboard, /metrics, /api)", host,

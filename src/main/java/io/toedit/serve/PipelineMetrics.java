@@ -1,5 +1,6 @@
 package io.toedit.serve;
 
+import io.toedit.stream.DriftListener;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -31,7 +32,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * Thread-safe.
  */
-public final class PipelineMetrics {
+public final class PipelineMetrics implements DriftListener {
 
   private final PrometheusMeterRegistry registry;
   private final Counter docsIn;
@@ -106,6 +107,7 @@ public final class PipelineMetrics {
   }
 
   /** Sets the drift gauge {@code toedit_drift_<name>{source,stream}}. */
+  @Override
   public void drift(String source, String stream, String name, double value) {
     String key = name + '\u0000' + source + '\u0000' + stream;
     driftGauges.computeIfAbsent(key, k -> {

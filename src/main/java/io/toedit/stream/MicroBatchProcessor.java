@@ -1,6 +1,9 @@
 package io.toedit.stream;
 
 import io.toedit.avro.RawDocument;
+import io.toedit.drift.DocumentObservation;
+import io.toedit.drift.StreamKind;
+import io.toedit.edit.TokenEdit;
 import io.toedit.model.TextTokenizer;
 import io.toedit.pipeline.DocumentEditor;
 import io.toedit.pipeline.DocumentOutcome;
@@ -8,7 +11,9 @@ import io.toedit.pipeline.SourceDocument;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -39,6 +44,10 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
   static final String EDITED_SINK = "edited-sink";
   static final String SCORED_SINK = "scored-sink";
   static final String DLQ_SINK = "dlq-sink";
+  /** Observation batches for the drift statistics, one record per (source, stream) per micro-batch. */
+  static final String DRIFT_OBSERVATIONS_SINK = "drift-observations-sink";
+  /** The drift source of documents without a {@code source}. */
+  static final String DEFAULT_SOURCE = "default";
 
   private final PipelineConfig config;
   private final TextTokenizer tokenizer;
@@ -54,6 +63,7 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
   private int bufferedRecords;
   private long bufferedTokens;
   private long oldestWallClockMs;
+  private final Map<String, List<DocumentObservation>> observations = new LinkedHashMap<>();
 
   MicroBatchProcessor(PipelineConfig config, TextTokenizer tokenizer, DocumentEditor documentEditor, String modelId,
       PipelineStats stats) {
@@ -181,6 +191,7 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
       }
       buffer.delete(entries.get(i).key);
     }
+    forwardObservations();
     resetCounters();
   }
 
@@ -247,6 +258,63 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
     }
     context.forward(new Record<Object, Object>(doc.getId(),
         Documents.edited(doc, o.result(), modelId, config.includeOriginal()), r.timestamp()), EDITED_SINK);
+    if (config.drift().enabled()) {
+      observe(doc, r.timestamp(), o);
+    }
+  }
+
+  /**
+   * Collects the raw and edited observations of one edited document. The edited token ids are the
+   * scored ids with the edits applied (no re-tokenization); BOS is left out of both.
+   */
+  private void observe(RawDocument doc, long timestamp, DocumentOutcome o) {
+    String source = doc.getSource() == null || doc.getSource().isBlank() ? DEFAULT_SOURCE : doc.getSource();
+    int[] ids = o.scores().ids();
+    float[] logProbs = o.scores().logProbs();
+    int n = Math.max(0, ids.length - 1);
+    int[] content = new int[n];
+    float[] probs = new float[n];
+    double nll = 0;
+    for (int t = 1; t < ids.length; t++) {
+      float lp = Math.min(0f, logProbs[t]);
+      if (Float.isNaN(lp)) {
+        return; // no drift statistics for a document the model could not score; its edit went out
+      }
+      content[t - 1] = ids[t];
+      probs[t - 1] = (float) Math.exp(lp);
+      nll -= lp;
+    }
+    Map<Integer, TokenEdit> edits = new java.util.HashMap<>();
+    for (TokenEdit e : o.result().edits()) {
+      edits.put(e.position(), e);
+    }
+    int[] editedIds = new int[n];
+    int m = 0;
+    for (int t = 1; t < ids.length; t++) {
+      TokenEdit e = edits.get(t);
+      if (e == null) {
+        editedIds[m++] = ids[t];
+      } else if (!e.isDeletion()) {
+        editedIds[m++] = e.newId();
+      }
+    }
+    var result = o.result();
+    observations.computeIfAbsent(ObservationBatch.key(source, StreamKind.RAW), k -> new ArrayList<>()).add(
+        new DocumentObservation(source, StreamKind.RAW, timestamp, content, probs, result.overThreshold(),
+            result.changed(), result.deleted(), nll, n));
+    observations.computeIfAbsent(ObservationBatch.key(source, StreamKind.EDITED), k -> new ArrayList<>()).add(
+        new DocumentObservation(source, StreamKind.EDITED, timestamp, java.util.Arrays.copyOf(editedIds, m), null,
+            result.overThreshold(), result.changed(), result.deleted(), 0, 0));
+  }
+
+  /** One record per (source, stream) with the micro-batch's observations, at their latest timestamp. */
+  private void forwardObservations() {
+    for (Map.Entry<String, List<DocumentObservation>> e : observations.entrySet()) {
+      DocumentObservation first = e.getValue().get(0);
+      ObservationBatch batch = new ObservationBatch(first.source(), first.stream(), e.getValue());
+      context.forward(new Record<Object, Object>(e.getKey(), batch, batch.maxTimestamp()), DRIFT_OBSERVATIONS_SINK);
+    }
+    observations.clear();
   }
 
   private void forwardDeadLetter(BufferedRecord r, String id, String errorClass, String reason, String stage) {

@@ -27,11 +27,12 @@ import java.util.Properties;
  * @param punctuateIntervalMs how often the wall-clock punctuator checks the oldest buffered record
  * @param batchParallelism documents of one micro-batch edited concurrently (each document is scored
  *     in its own call, see {@code DocumentEditor}); 0 means one per available core
+ * @param drift the {@code toedit.drift.*} settings of the windowed drift statistics
  */
 public record PipelineConfig(String inputTopic, String editedTopic, String scoredTopic, boolean scoredEnabled,
     boolean scoredTopK, String deadLetterTopic, String inputFormat, int maxChars, boolean requireKey,
     boolean includeOriginal, int batchMaxTokens, long batchMaxLatencyMs, int batchMaxRecords,
-    long punctuateIntervalMs, int batchParallelism) {
+    long punctuateIntervalMs, int batchParallelism, DriftSettings drift) {
 
   public static final String PREFIX = "toedit.";
 
@@ -55,6 +56,7 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
     k.put("toedit.batch.max.records", "512");
     k.put("toedit.batch.punctuate.interval.ms", "50");
     k.put("toedit.batch.parallelism", "0");
+    k.putAll(DriftSettings.KEYS);
     KEYS = java.util.Collections.unmodifiableMap(k);
   }
 
@@ -99,7 +101,8 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
         integer(v, "toedit.input.max.chars"), bool(v, "toedit.input.require.key"),
         bool(v, "toedit.output.include.original"), integer(v, "toedit.batch.max.tokens"),
         longValue(v, "toedit.batch.max.latency.ms"), integer(v, "toedit.batch.max.records"),
-        longValue(v, "toedit.batch.punctuate.interval.ms"), integer(v, "toedit.batch.parallelism"));
+        longValue(v, "toedit.batch.punctuate.interval.ms"), integer(v, "toedit.batch.parallelism"),
+        DriftSettings.fromProperties(props));
   }
 
   /** The settings as {@code toedit.*} properties (round-trips through {@link #fromProperties}). */
@@ -120,6 +123,7 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
     p.setProperty("toedit.batch.max.records", Integer.toString(batchMaxRecords));
     p.setProperty("toedit.batch.punctuate.interval.ms", Long.toString(punctuateIntervalMs));
     p.setProperty("toedit.batch.parallelism", Integer.toString(batchParallelism));
+    p.putAll(drift.toProperties());
     return p;
   }
 

@@ -78,10 +78,23 @@ public final class PipelineRunner implements AutoCloseable {
    * @param props Kafka client, Streams and {@code toedit.*} pipeline properties together
    */
   public static PipelineRunner start(Properties props, TextTokenizer tokenizer, Scorer scorer, EditConfig edit) {
+    return start(props, tokenizer, scorer, edit, DriftListener.none());
+  }
+
+  /**
+   * As {@link #start(Properties, TextTokenizer, Scorer, EditConfig)}, reporting drift gauges to
+   * {@code driftListener}. With drift statistics enabled, the observations, drift and alerts topics
+   * are created first when missing (with the input topic's partition count).
+   */
+  public static PipelineRunner start(Properties props, TextTokenizer tokenizer, Scorer scorer, EditConfig edit,
+      DriftListener driftListener) {
     PipelineConfig config = PipelineConfig.fromProperties(props);
+    if (config.drift().enabled()) {
+      ensureDriftTopics(props, config);
+    }
     PipelineStats stats = new PipelineStats();
-    KafkaStreams streams = new KafkaStreams(ToEditTopology.build(config, tokenizer, scorer, edit, stats),
-        streamsProperties(props));
+    KafkaStreams streams = new KafkaStreams(ToEditTopology.build(config, tokenizer, scorer, edit, stats,
+        driftListener), streamsProperties(props));
     PipelineRunner runner = new PipelineRunner(streams, stats);
     streams.setUncaughtExceptionHandler(e -> {
       runner.failure.compareAndSet(null, e);
@@ -106,12 +119,62 @@ public final class PipelineRunner implements AutoCloseable {
     if (config.scoredEnabled()) {
       names.add(config.scoredTopic());
     }
+    if (config.drift().enabled()) {
+      names.addAll(driftTopics(config));
+    }
+    return createTopics(clientProps, names, partitions, replication);
+  }
+
+  /** The drift topics: observations (internal, partitioned by source), drift windows, alerts. */
+  static List<String> driftTopics(PipelineConfig config) {
+    DriftSettings d = config.drift();
+    return List.of(d.observationsTopic(), d.driftTopic(), d.alertsTopic());
+  }
+
+  /**
+   * Creates the drift topics that are missing, like the input topic (its partition count, replication
+   * 1 when the cluster has a single broker, else the cluster default).
+   */
+  private static void ensureDriftTopics(Properties clientProps, PipelineConfig config) {
+    try (Admin client = Admin.create(adminProperties(clientProps))) {
+      java.util.Set<String> existing = client.listTopics().names().get(60, TimeUnit.SECONDS);
+      List<String> missing = new ArrayList<>();
+      for (String t : driftTopics(config)) {
+        if (!existing.contains(t)) {
+          missing.add(t);
+        }
+      }
+      if (missing.isEmpty()) {
+        return;
+      }
+      int partitions = existing.contains(config.inputTopic())
+          ? client.describeTopics(List.of(config.inputTopic())).allTopicNames().get(60, TimeUnit.SECONDS)
+              .get(config.inputTopic()).partitions().size()
+          : 1;
+      int brokers = client.describeCluster().nodes().get(60, TimeUnit.SECONDS).size();
+      createTopics(clientProps, missing, partitions, brokers >= 3 ? (short) 3 : (short) 1);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("Interrupted while creating the drift topics", e);
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException("Cannot check or create the drift topics " + driftTopics(config)
+          + " (create them yourself, or set toedit.drift.enabled=false): " + e.getMessage(), e);
+    }
+  }
+
+  private static Properties adminProperties(Properties clientProps) {
     Properties admin = new Properties();
     for (String k : clientProps.stringPropertyNames()) {
       if (!k.startsWith(PipelineConfig.PREFIX)) {
         admin.setProperty(k, clientProps.getProperty(k));
       }
     }
+    return admin;
+  }
+
+  private static List<String> createTopics(Properties clientProps, List<String> names, int partitions,
+      short replication) throws InterruptedException {
+    Properties admin = adminProperties(clientProps);
     List<String> created = new ArrayList<>();
     try (Admin client = Admin.create(admin)) {
       for (String name : names) {
@@ -133,6 +196,11 @@ public final class PipelineRunner implements AutoCloseable {
 
   public PipelineStats stats() {
     return stats;
+  }
+
+  /** The running Kafka Streams client (for interactive queries over the drift stores). */
+  public KafkaStreams streams() {
+    return streams;
   }
 
   public KafkaStreams.State state() {

@@ -1,5 +1,7 @@
 package io.toedit.stream;
 
+import io.toedit.avro.DriftAlert;
+import io.toedit.avro.DriftWindow;
 import io.toedit.edit.EditConfig;
 import io.toedit.edit.Editor;
 import io.toedit.model.Scorer;
@@ -10,6 +12,7 @@ import java.util.Set;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.Topology;
@@ -24,6 +27,8 @@ import org.apache.kafka.streams.state.Stores;
  *
  * <pre>
  *   input (bytes) → toedit-batch [validate → buffer → score + edit] → edited | scored (optional) | dead letters
+ *                                                                   → drift observations (by source)
+ *   drift observations → toedit-drift [windowed summaries] → drift windows | alerts
  * </pre>
  *
  * <p>Built from interfaces so tests drive it with a fake scorer. The one tokenizer and scorer passed
@@ -35,6 +40,14 @@ public final class ToEditTopology {
   public static final String BUFFER_STORE = "toedit-batch-buffer";
   public static final String SOURCE = "raw-source";
   public static final String PROCESSOR = "toedit-batch";
+  public static final String DRIFT_SOURCE = "drift-observations-source";
+  public static final String DRIFT_PROCESSOR = "toedit-drift";
+  /** The drift window store: persistent (RocksDB), changelogged, key {@code source|stream}. */
+  public static final String DRIFT_WINDOW_STORE = DriftProcessor.WINDOW_STORE;
+  /** The drift index store: emitted-up-to watermark and newest window start per key. */
+  public static final String DRIFT_INDEX_STORE = DriftProcessor.EMITTED_STORE;
+  /** The windows kept for first-windows references. */
+  public static final String DRIFT_REFERENCE_STORE = DriftProcessor.REFERENCE_STORE;
 
   private ToEditTopology() {
   }
@@ -46,6 +59,17 @@ public final class ToEditTopology {
   /** As {@link #build(PipelineConfig, TextTokenizer, Scorer, EditConfig)}, counting into {@code stats}. */
   public static Topology build(PipelineConfig config, TextTokenizer tokenizer, Scorer scorer, EditConfig edit,
       PipelineStats stats) {
+    return build(config, tokenizer, scorer, edit, stats, DriftListener.none());
+  }
+
+  /**
+   * As {@link #build(PipelineConfig, TextTokenizer, Scorer, EditConfig, PipelineStats)}, reporting
+   * the drift gauges of every closed window to {@code driftListener}. With {@code toedit.drift.enabled}
+   * the batch processor also writes observation batches to the observations topic, read back by
+   * the drift processor (closed windows to the drift topic, threshold crossings to the alerts topic).
+   */
+  public static Topology build(PipelineConfig config, TextTokenizer tokenizer, Scorer scorer, EditConfig edit,
+      PipelineStats stats, DriftListener driftListener) {
     DocumentEditor documentEditor = new DocumentEditor(tokenizer, scorer, new Editor(edit, tokenizer.vocabulary()));
     String modelId = scorer.modelId();
     int parallelism = config.effectiveParallelism();
@@ -71,7 +95,28 @@ public final class ToEditTopology {
     }
     topology.addSink(MicroBatchProcessor.DLQ_SINK, config.deadLetterTopic(), new ByteArraySerializer(),
         AvroSerde.deadLetter().serializer(), PROCESSOR);
+    DriftSettings drift = config.drift();
+    if (drift.enabled()) {
+      topology.addSink(MicroBatchProcessor.DRIFT_OBSERVATIONS_SINK, drift.observationsTopic(), new StringSerializer(),
+          ObservationBatch.serde().serializer(), DriftProcessor.PARTITIONER, PROCESSOR);
+      topology.addSource(DRIFT_SOURCE, new StringDeserializer(), ObservationBatch.serde().deserializer(),
+          drift.observationsTopic());
+      topology.addProcessor(DRIFT_PROCESSOR, new DriftProcessor.Supplier(drift, DriftWindows.fileReference(drift),
+          tokenizer.vocabulary(), driftListener), DRIFT_SOURCE);
+      topology.addSink(DriftProcessor.DRIFT_SINK, drift.driftTopic(), new StringSerializer(),
+          AvroSerde.of(DriftWindow.class).serializer(), DRIFT_PROCESSOR);
+      topology.addSink(DriftProcessor.ALERTS_SINK, drift.alertsTopic(), new StringSerializer(),
+          AvroSerde.of(DriftAlert.class).serializer(), DRIFT_PROCESSOR);
+    }
     return topology;
+  }
+
+  /**
+   * The observations-topic partition of a {@code source|stream} key (by source alone): the
+   * partitioner interactive queries must use to find a key's owner.
+   */
+  public static int driftPartition(String key, int numPartitions) {
+    return DriftProcessor.partitionOf(key, numPartitions);
   }
 
   /** The buffer store's builder: the one place its name, serdes and changelog are decided. */
