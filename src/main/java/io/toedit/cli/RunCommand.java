@@ -62,10 +62,26 @@ public final class RunCommand implements Callable<Integer> {
       description = "Seconds between progress lines (default: ${DEFAULT-VALUE}).")
   long progressSeconds;
 
+  @Option(names = "--http-host", defaultValue = "127.0.0.1",
+      description = "Interface of the read-only HTTP server (dashboard, /metrics, /api); 0.0.0.0 only on purpose"
+          + " (default: ${DEFAULT-VALUE}).")
+  String httpHost;
+
+  @Option(names = "--http-port", defaultValue = "8080",
+      description = "Port of the HTTP server; 0 picks a free one, -1 turns it off (default: ${DEFAULT-VALUE}).")
+  int httpPort;
+
+  @Option(names = "--state-dir", paramLabel = "DIR",
+      description = "Kafka Streams state directory (RocksDB stores); same as -X state.dir=DIR.")
+  java.nio.file.Path stateDir;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     Properties props = kafka.toProperties();
+    if (stateDir != null) {
+      props.setProperty(org.apache.kafka.streams.StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+    }
     PipelineConfig config = PipelineConfig.fromProperties(props);
     ModelSettings settings = model.toSettings();
     EditConfig edit = editConfig(settings.topK());
@@ -73,11 +89,20 @@ public final class RunCommand implements Callable<Integer> {
     if (createTopics) {
       out.println("Created topics: " + PipelineRunner.createTopics(props, config, partitions, replication));
     }
-    try (TextTokenizer tokenizer = Models.openTokenizer(settings); Scorer scorer = Models.openScorer(settings)) {
+    try (TextTokenizer tokenizer = Models.openTokenizer(settings); Scorer scorer = Models.openScorer(settings);
+        OperatorSurface surface = httpPort < 0 ? null : OperatorSurface.start(httpHost, httpPort)) {
+      if (surface != null) {
+        surface.advertise(props);
+      }
       out.println("Model " + scorer.modelId() + " on " + scorer.device() + "; " + config.inputTopic() + " → "
           + config.editedTopic() + (config.scoredEnabled() ? " + " + config.scoredTopic() : "") + " | dead letters → "
           + config.deadLetterTopic());
-      PipelineRunner runner = PipelineRunner.start(props, tokenizer, scorer, edit);
+      PipelineRunner runner = PipelineRunner.start(props, tokenizer, scorer, edit,
+          surface == null ? io.toedit.stream.DriftListener.none() : surface.metrics());
+      if (surface != null) {
+        surface.attach(runner, props, tokenizer, scorer);
+        out.println("HTTP: http://" + httpHost + ":" + surface.port() + "/ (dashboard), /metrics, /api/drift, /api/windows/latest");
+      }
       CountDownLatch closed = new CountDownLatch(1);
       Thread hook = new Thread(() -> {
         out.println("Stopping (committing the open transaction)...");

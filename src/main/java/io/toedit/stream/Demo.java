@@ -66,6 +66,34 @@ public final class Demo {
    * @param timeout how long to wait for every record to come out
    */
   public static Summary run(PrintWriter out, Path workDir, Duration timeout) throws InterruptedException {
+    return run(out, workDir, timeout, Hooks.NONE);
+  }
+
+  /** What a caller plugs into the demo's pipeline: metrics, the operator HTTP server. */
+  public interface Hooks {
+    Hooks NONE = new Hooks() { };
+
+    /** Called with the pipeline properties before the pipeline starts (e.g. to set application.server). */
+    default void configure(Properties props) {
+    }
+
+    /** Receives the drift gauges. */
+    default DriftListener driftListener() {
+      return DriftListener.none();
+    }
+
+    /** Called once the pipeline runs. */
+    default void started(PipelineRunner runner, Properties props, TextTokenizer tokenizer, Scorer scorer) {
+    }
+
+    /** Called after the summary, before the pipeline stops (e.g. keep a dashboard up a while). */
+    default void finished(Summary summary) throws InterruptedException {
+    }
+  }
+
+  /** As {@link #run(PrintWriter, Path, Duration)}, with {@code hooks} plugged in. */
+  public static Summary run(PrintWriter out, Path workDir, Duration timeout, Hooks hooks)
+      throws InterruptedException {
     out.println("Starting a local Kafka broker (KRaft, 127.0.0.1) in " + workDir + " ...");
     out.flush();
     try (LocalBroker broker = LocalBroker.start(workDir.resolve("broker"), 0)) {
@@ -75,6 +103,7 @@ public final class Demo {
       props.setProperty(StreamsConfig.APPLICATION_ID_CONFIG, "toedit-demo");
       props.setProperty(StreamsConfig.STATE_DIR_CONFIG, workDir.resolve("state").toString());
       props.setProperty("toedit.output.include.original", "true");
+      hooks.configure(props);
       PipelineConfig config = PipelineConfig.fromProperties(props);
       PipelineRunner.createTopics(props, config, 2, (short) 1);
       out.println("Topics: " + config.inputTopic() + " → " + config.editedTopic() + " | " + config.deadLetterTopic());
@@ -82,12 +111,15 @@ public final class Demo {
       ModelSettings settings = ModelSettings.defaults();
       try (TextTokenizer tokenizer = Models.openTokenizer(settings);
           Scorer scorer = Models.openScorer(settings);
-          PipelineRunner runner = PipelineRunner.start(props, tokenizer, scorer, EditConfig.defaults())) {
+          PipelineRunner runner = PipelineRunner.start(props, tokenizer, scorer, EditConfig.defaults(),
+              hooks.driftListener())) {
+        hooks.started(runner, props, tokenizer, scorer);
         out.println("Model " + scorer.modelId() + " on " + scorer.device() + "; processing.guarantee="
             + PipelineRunner.streamsProperties(props).getProperty(StreamsConfig.PROCESSING_GUARANTEE_CONFIG));
         runner.printProgress(out, Duration.ofSeconds(2));
         long produced = produce(props, config, out);
         Summary summary = collect(props, config, produced, timeout, tokenizer, out);
+        hooks.finished(summary);
         runner.close();
         return summary;
       }

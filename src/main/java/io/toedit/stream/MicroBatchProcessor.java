@@ -174,7 +174,9 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
     for (int i : toScore) {
       sources.add(new SourceDocument(docs[i].getId(), docs[i].getText()));
     }
+    long startNanos = System.nanoTime();
     List<DocumentOutcome> outcomes = editInParallel(sources);
+    long batchNanos = System.nanoTime() - startNanos;
     if (outcomes.size() != sources.size()) {
       throw new IllegalStateException("DocumentEditor returned " + outcomes.size() + " outcomes for "
           + sources.size() + " documents");
@@ -183,7 +185,11 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
     for (int j = 0; j < toScore.size(); j++) {
       byEntry[toScore.get(j)] = outcomes.get(j);
     }
-    stats.batches.increment();
+    long batchTokens = 0;
+    for (int i : toScore) {
+      batchTokens += entries.get(i).value.tokens();
+    }
+    stats.batchDone(toScore.size(), batchTokens, batchNanos);
     for (int i = 0; i < entries.size(); i++) {
       DocumentOutcome o = byEntry[i];
       if (o != null) {
@@ -252,6 +258,7 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
     stats.tokens.add(o.result().tokens());
     stats.overThreshold.add(o.result().overThreshold());
     stats.changed.add(o.result().changed());
+    stats.deleted.add(o.result().deleted());
     if (config.scoredEnabled()) {
       context.forward(new Record<Object, Object>(doc.getId(),
           Documents.scored(doc, o.scores(), modelId, config.scoredTopK()), r.timestamp()), SCORED_SINK);

@@ -17,15 +17,33 @@ public final class PipelineStats {
   final LongAdder changed = new LongAdder();
   final LongAdder batches = new LongAdder();
   final LongAdder buffered = new LongAdder();
+  final LongAdder deleted = new LongAdder();
+  private volatile BatchObserver batchObserver = (documents, tokens, nanos) -> { };
+
+  /** Told about every scored micro-batch (metrics: batch size, fill, latency). */
+  @FunctionalInterface
+  public interface BatchObserver {
+    /** A micro-batch of {@code documents} documents and {@code tokens} tokens took {@code nanos} to edit. */
+    void batch(int documents, long tokens, long nanos);
+  }
+
+  public void setBatchObserver(BatchObserver observer) {
+    this.batchObserver = observer;
+  }
+
+  void batchDone(int documents, long tokens, long nanos) {
+    batches.increment();
+    batchObserver.batch(documents, tokens, nanos);
+  }
 
   /** A consistent-enough copy of the counters. */
   public Snapshot snapshot() {
     return new Snapshot(received.sum(), edited.sum(), deadLettered.sum(), tokens.sum(), overThreshold.sum(),
-        changed.sum(), batches.sum(), buffered.sum());
+        changed.sum(), deleted.sum(), batches.sum(), buffered.sum());
   }
 
   /** Counter values at one moment. {@code buffered} is records waiting in micro-batch buffers. */
   public record Snapshot(long received, long edited, long deadLettered, long tokens, long overThreshold,
-      long changed, long batches, long buffered) {
+      long changed, long deleted, long batches, long buffered) {
   }
 }

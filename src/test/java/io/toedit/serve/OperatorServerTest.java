@@ -52,17 +52,20 @@ class OperatorServerTest {
 
   @Test
   void shouldExposePipelineMetricsInPrometheusFormat() throws Exception {
+    metrics.bind(() -> new io.toedit.stream.PipelineStats.Snapshot(3, 1, 1, 100, 20, 1, 2, 1, 0), 4096);
     metrics.device("cpu");
-    metrics.edited(100, 20, 1, 0);
-    metrics.deadLetter("validate");
-    metrics.batch(4, 400, 4096, 3_000_000L);
+    metrics.batch(4, 400, 3_000_000L);
     metrics.drift("tinystories", "raw", "jsd", 0.125);
     HttpResponse<String> r = get("/metrics");
     assertEquals(200, r.statusCode());
     String body = r.body();
     assertTrue(body.contains("toedit_documents_out_total 1.0"), body);
     assertTrue(body.contains("toedit_tokens_in_total 100.0"), body);
-    assertTrue(body.contains("toedit_dead_letters_total{stage=\"validate\"} 1.0"), body);
+    assertTrue(body.contains("toedit_tokens_out_total 98.0"), body);
+    assertTrue(body.contains("toedit_documents_in_total 3.0"), body);
+    assertTrue(body.contains("toedit_dead_letters_total 1.0"), body);
+    assertTrue(body.contains("toedit_edit_rate 0.01"), body);
+    assertTrue(body.contains("toedit_batch_fill_ratio_sum 0.09765625"), body);
     assertTrue(body.contains("toedit_device_info{device=\"cpu\"} 1"), body);
     assertTrue(body.contains("toedit_drift_jsd{source=\"tinystories\",stream=\"raw\"} 0.125"), body);
     assertTrue(body.contains("toedit_scoring_seconds_bucket"), body);

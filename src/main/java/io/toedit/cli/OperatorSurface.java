@@ -1,0 +1,102 @@
+package io.toedit.cli;
+
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.toedit.model.Scorer;
+import io.toedit.model.TextTokenizer;
+import io.toedit.serve.DriftQueries;
+import io.toedit.serve.OperatorServer;
+import io.toedit.serve.PipelineMetrics;
+import io.toedit.serve.StoreDriftQueries;
+import io.toedit.stream.PipelineConfig;
+import io.toedit.stream.PipelineRunner;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.streams.StreamsConfig;
+
+/**
+ * The operator HTTP server and metrics of a running pipeline: started before the pipeline (its
+ * address becomes {@code application.server}), then {@link #attach attached} once Streams exists.
+ */
+final class OperatorSurface implements AutoCloseable {
+
+  private final PipelineMetrics metrics = new PipelineMetrics();
+  private final AtomicReference<DriftQueries> drift = new AtomicReference<>(DriftQueries.none());
+  private final OperatorServer server;
+  private final String host;
+  private KafkaStreamsMetrics streamsMetrics;
+
+  private OperatorSurface(String host, int port) {
+    this.host = host;
+    DriftQueries delegate = new DriftQueries() {
+      @Override
+      public List<Map<String, Object>> windows(String source, String stream, long fromMs, long toMs) {
+        return drift.get().windows(source, stream, fromMs, toMs);
+      }
+
+      @Override
+      public List<Map<String, Object>> latest() {
+        return drift.get().latest();
+      }
+
+      @Override
+      public List<Map<String, Object>> localWindows(String source, String stream, long fromMs, long toMs) {
+        return drift.get().localWindows(source, stream, fromMs, toMs);
+      }
+
+      @Override
+      public List<Map<String, Object>> localLatest() {
+        return drift.get().localLatest();
+      }
+    };
+    this.server = OperatorServer.start(host, port, metrics.registry(), delegate, metrics::status);
+  }
+
+  static OperatorSurface start(String host, int port) {
+    return new OperatorSurface(host, port);
+  }
+
+  PipelineMetrics metrics() {
+    return metrics;
+  }
+
+  int port() {
+    return server.port();
+  }
+
+  /** Sets {@code application.server} to this server unless the user set it. */
+  void advertise(Properties props) {
+    String advertised = "0.0.0.0".equals(host) || "::".equals(host) ? hostName() : host;
+    props.putIfAbsent(StreamsConfig.APPLICATION_SERVER_CONFIG, advertised + ":" + server.port());
+  }
+
+  private static String hostName() {
+    try {
+      return java.net.InetAddress.getLocalHost().getHostName();
+    } catch (java.net.UnknownHostException e) {
+      return "localhost";
+    }
+  }
+
+  /** Binds the pipeline's counters, Kafka Streams' own metrics and the drift stores. */
+  void attach(PipelineRunner runner, Properties props, TextTokenizer tokenizer, Scorer scorer) {
+    PipelineConfig config = PipelineConfig.fromProperties(props);
+    metrics.bind(runner.stats(), config.batchMaxTokens());
+    metrics.device(scorer.device());
+    streamsMetrics = new KafkaStreamsMetrics(runner.streams());
+    streamsMetrics.bindTo(metrics.registry());
+    if (config.drift().enabled()) {
+      drift.set(new StoreDriftQueries(runner.streams(), config.drift(), tokenizer.vocabulary(),
+          StoreDriftQueries.applicationServer(PipelineRunner.streamsProperties(props))));
+    }
+  }
+
+  @Override
+  public void close() {
+    server.close();
+    if (streamsMetrics != null) {
+      streamsMetrics.close();
+    }
+  }
+}
