@@ -94,13 +94,14 @@ public final class ConsumeCommand implements Callable<Integer> {
       try {
         result = exporter.run(maxRecords, idle);
       } finally {
-        done.countDown();
         try {
           Runtime.getRuntime().removeShutdownHook(hook);
         } catch (IllegalStateException e) {
-          // already shutting down
+          // already shutting down: the hook waits for 'done'
         }
       }
+    } finally {
+      done.countDown(); // after the consumer closed (left its group)
     }
     out.println("consumed " + result.records() + " records from " + topic + " into " + result.shards()
         + " shards in " + outputDir + (result.skipped() > 0 ? " (" + result.skipped() + " undecodable skipped)" : ""));
