@@ -56,7 +56,11 @@ public final class Main implements Runnable {
     return cl;
   }
 
-  public static void main(String[] args) {
+  public static void main(String[] args) throws Exception {
+    if (Relauncher.moduleMissing() && System.getenv(Relauncher.PARENT_ENV) == null) {
+      System.exit(Relauncher.relaunch(args));
+    }
+    Relauncher.watchParent();
     PrintWriter out = new PrintWriter(System.out, true);
     PrintWriter err = new PrintWriter(System.err, true);
     int code = newCommandLine(out, err).execute(args);

@@ -10,7 +10,6 @@ import io.toedit.stream.KafkaConfigs;
 import io.toedit.stream.PipelineConfig;
 import io.toedit.stream.PipelineRunner;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Properties;
 import java.util.concurrent.Callable;
@@ -32,12 +31,8 @@ public final class RunCommand implements Callable<Integer> {
   @Mixin
   KafkaOptions kafka;
 
-  @Option(names = "--model-dir", paramLabel = "DIR",
-      description = "Hugging Face Llama-family model folder (default: the bundled stories260k).")
-  Path modelDir;
-
-  @Option(names = "--workers", description = "Scoring worker threads (default: one per core).")
-  Integer workers;
+  @Mixin
+  ModelOptions model;
 
   @Option(names = "--strategy", defaultValue = "up_revise",
       description = "up_revise, low_drop_up_revise or filtering (default: ${DEFAULT-VALUE}).")
@@ -45,9 +40,6 @@ public final class RunCommand implements Callable<Integer> {
 
   @Option(names = "--threshold", defaultValue = "0.99", description = "Revise tokens with P above this (default: ${DEFAULT-VALUE}).")
   double threshold;
-
-  @Option(names = "--top-k", defaultValue = "8", description = "Candidates per revised token (default: ${DEFAULT-VALUE}).")
-  int topK;
 
   @Option(names = "--beta", description = "Sampling temperature (default: the strategy's, 1.5 for up_revise).")
   Double beta;
@@ -75,13 +67,8 @@ public final class RunCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     Properties props = kafka.toProperties();
     PipelineConfig config = PipelineConfig.fromProperties(props);
-    EditConfig edit = editConfig();
-    ModelSettings settings = ModelSettings.defaults().withModelDir(modelDir).withTopK(Math.max(topK, 1));
-    if (workers != null) {
-      settings = new ModelSettings(settings.modelDir(), settings.device(), workers, settings.threadsPerWorker(),
-          settings.topK(), settings.maxBatchTokens(), settings.windowTokens(), settings.windowOverlap(),
-          settings.attentionBudget());
-    }
+    ModelSettings settings = model.toSettings();
+    EditConfig edit = editConfig(settings.topK());
     out.println("Kafka: " + KafkaConfigs.describe(PipelineRunner.streamsProperties(props)));
     if (createTopics) {
       out.println("Created topics: " + PipelineRunner.createTopics(props, config, partitions, replication));
@@ -114,7 +101,8 @@ public final class RunCommand implements Callable<Integer> {
     }
   }
 
-  private EditConfig editConfig() {
+  /** The edit rule; its candidate count is the model's {@code --top-k}. */
+  private EditConfig editConfig(int topK) {
     EditConfig c = EditConfig.defaults().withStrategy(Strategy.fromWireName(strategy))
         .withThreshold(threshold, false).withCandidates(topK, 0.0).withSeed(seed);
     return beta == null ? c : c.withBeta(beta);

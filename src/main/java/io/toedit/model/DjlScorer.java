@@ -75,6 +75,10 @@ final class DjlScorer implements Scorer {
       throw new IllegalArgumentException("windowOverlap " + s.windowOverlap() + " must be smaller than windowTokens "
           + window);
     }
+    if (window > cfg.maxPositionEmbeddings()) {
+      LOG.warn("windowTokens {} exceeds max_position_embeddings {} of {}: positions beyond it were never trained",
+          window, cfg.maxPositionEmbeddings(), dir);
+    }
     if (s.topK() > cfg.vocabSize()) {
       throw new IllegalArgumentException("topK " + s.topK() + " exceeds the vocabulary size " + cfg.vocabSize());
     }
@@ -281,7 +285,14 @@ final class DjlScorer implements Scorer {
     if (closed.getAndSet(true)) {
       return;
     }
-    workers.shutdownNow();
+    workers.shutdown();
+    try {
+      if (!workers.awaitTermination(60, java.util.concurrent.TimeUnit.SECONDS)) {
+        LOG.warn("Scoring workers still busy 60 s after close(); releasing the weights anyway");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     model.close();
   }
 }

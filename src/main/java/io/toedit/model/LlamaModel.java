@@ -238,11 +238,11 @@ final class LlamaModel implements AutoCloseable {
       NDArray qk = y.get(new NDIndex().addAllDim(2).addSliceDim(0, a)).mul(cosT)
           .add(y.get(new NDIndex().addAllDim(2).addSliceDim(a, 2 * a)).mul(sinT)); // [B, T, A]
       NDArray q = qk.get(new NDIndex().addAllDim(2).addSliceDim(0, nh * hd))
-          .reshape(b, t, nkv, g, hd).transpose(0, 2, 3, 1, 4);            // [B, kv, g, T, hd]
+          .reshape(b, t, nkv, g, hd).transpose(0, 2, 3, 1, 4).reshape(-1).reshape(b, nkv, g, t, hd); // [B, kv, g, T, hd]
       NDArray kT = qk.get(new NDIndex().addAllDim(2).addSliceDim(nh * hd, a))
-          .reshape(b, t, nkv, hd).transpose(0, 2, 3, 1);                  // [B, kv, hd, T]
+          .reshape(b, t, nkv, hd).transpose(0, 2, 3, 1).reshape(-1).reshape(b, nkv, hd, t); // [B, kv, hd, T]
       NDArray v = y.get(new NDIndex().addAllDim(2).addSliceDim(2 * a, 2 * a + nkv * hd))
-          .reshape(b, t, nkv, hd).transpose(0, 2, 1, 3);                  // [B, kv, T, hd]
+          .reshape(b, t, nkv, hd).transpose(0, 2, 1, 3).reshape(-1).reshape(b, nkv, t, hd); // [B, kv, T, hd]
       NDList chunks = new NDList();
       for (int q0 = 0; q0 < t; q0 += tq) {
         int q1 = Math.min(t, q0 + tq);

@@ -152,6 +152,12 @@ final class Safetensors {
     return entries.containsKey(name);
   }
 
+  /** The stored shape of a tensor, or {@code null} when absent. */
+  long[] shape(String name) {
+    Entry e = entries.get(name);
+    return e == null ? null : e.shape().clone();
+  }
+
   Set<String> names() {
     return entries.keySet();
   }

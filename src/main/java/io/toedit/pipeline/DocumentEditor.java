@@ -9,28 +9,71 @@ import io.toedit.model.TextTokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Tokenize, score and edit a batch of documents: the one code path shared by the batch
  * {@code edit} command and the streaming pipeline, so both give byte-identical output.
  *
- * <p>A document that fails (in any stage) never takes its neighbours down: a failing scoring batch
- * is split in halves and retried until the poison document is isolated, so one bad document costs
- * about 2·log2(batch) extra scoring calls and the others are still scored. Because every edit is a
- * pure function of (config, id, text, scores), the way a batch is split does not change any output,
- * as long as the scorer's results for a sequence do not depend on its batch neighbours.
+ * <p><b>Reproducibility.</b> Every edit is a pure function of (config, id, text, scores), but a real
+ * scorer's float results for a sequence depend slightly on the padded batch it was packed into
+ * (measured with stories260k on CPU: about 2 % of log-probs differ in the last bits, up to 8e-6,
+ * between a sequence scored alone and in a batch of 120). That is enough to change the written
+ * probabilities and, rarely, an edit. So by default ({@link ScoringMode#PER_DOCUMENT}) each
+ * document is scored in its own {@link Scorer#score} call: its forward passes then have a shape
+ * that depends on the document alone, and the output is byte-identical whatever the batch
+ * composition, for the same model settings (device, threads per worker). Parallelism then comes
+ * from calling {@link #process} from several threads. {@link ScoringMode#BATCHED} packs the whole
+ * batch into one call (worth it on a GPU), at the price of that last-bit variation.
+ *
+ * <p>A document that fails (in any stage) never takes its neighbours down: in batched mode a
+ * failing scoring batch is split in halves and retried until the poison document is isolated, so
+ * one bad document costs about 2·log2(batch) extra scoring calls and the others are still scored.
  * Thread-safe if the scorer is.
  */
 public final class DocumentEditor {
 
+  /** How documents reach the scorer; see the class comment. */
+  public enum ScoringMode {
+    /** One {@link Scorer#score} call per document: batch-invariant output (default). */
+    PER_DOCUMENT,
+    /** One call per batch, split on failure: faster on a GPU, last-bit variation with batch composition. */
+    BATCHED
+  }
+
   private final TextTokenizer tokenizer;
   private final Scorer scorer;
   private final Editor editor;
+  private final ScoringMode mode;
+  private final LongAdder tokenizeNanos = new LongAdder();
+  private final LongAdder scoreNanos = new LongAdder();
+  private final LongAdder editNanos = new LongAdder();
+
+  /** Time spent in each stage since construction, summed over threads (so it can exceed wall time). */
+  public record StageTimes(long tokenizeNanos, long scoreNanos, long editNanos) {
+    public StageTimes minus(StageTimes earlier) {
+      return new StageTimes(tokenizeNanos - earlier.tokenizeNanos, scoreNanos - earlier.scoreNanos,
+          editNanos - earlier.editNanos);
+    }
+  }
 
   public DocumentEditor(TextTokenizer tokenizer, Scorer scorer, Editor editor) {
+    this(tokenizer, scorer, editor, ScoringMode.PER_DOCUMENT);
+  }
+
+  public DocumentEditor(TextTokenizer tokenizer, Scorer scorer, Editor editor, ScoringMode mode) {
     this.tokenizer = tokenizer;
     this.scorer = scorer;
     this.editor = editor;
+    this.mode = mode;
+  }
+
+  public ScoringMode scoringMode() {
+    return mode;
+  }
+
+  public StageTimes stageTimes() {
+    return new StageTimes(tokenizeNanos.sum(), scoreNanos.sum(), editNanos.sum());
   }
 
   public Editor editor() {
@@ -54,7 +97,9 @@ public final class DocumentEditor {
         if (doc.text() == null) {
           throw new IllegalArgumentException("document '" + doc.id() + "' has no text");
         }
+        long t0 = System.nanoTime();
         tokens[i] = tokenizer.encode(doc.text());
+        tokenizeNanos.add(System.nanoTime() - t0);
         toScore.add(i);
       } catch (RuntimeException e) {
         outcomes[i] = DocumentOutcome.failed(doc.id(), null, e, "tokenize");
@@ -68,7 +113,9 @@ public final class DocumentEditor {
       }
       SourceDocument doc = documents.get(i);
       try {
+        long t0 = System.nanoTime();
         EditResult result = editor.edit(doc.id(), tokens[i], scores[i]);
+        editNanos.add(System.nanoTime() - t0);
         outcomes[i] = DocumentOutcome.success(doc.id(), tokens[i], scores[i], result);
       } catch (RuntimeException e) {
         outcomes[i] = DocumentOutcome.failed(doc.id(), tokens[i], e, "edit");
@@ -93,7 +140,13 @@ public final class DocumentEditor {
         real.add(i);
       }
     }
-    scoreOrSplit(real, tokens, scores, documents, outcomes);
+    if (mode == ScoringMode.PER_DOCUMENT) {
+      for (int i : real) {
+        scoreOrSplit(List.of(i), tokens, scores, documents, outcomes);
+      }
+    } else {
+      scoreOrSplit(real, tokens, scores, documents, outcomes);
+    }
   }
 
   private void scoreOrSplit(List<Integer> indices, Tokenized[] tokens, TokenScores[] scores,
@@ -107,7 +160,13 @@ public final class DocumentEditor {
     }
     RuntimeException failure;
     try {
-      List<TokenScores> result = scorer.score(sequences);
+      long t0 = System.nanoTime();
+      List<TokenScores> result;
+      try {
+        result = scorer.score(sequences);
+      } finally {
+        scoreNanos.add(System.nanoTime() - t0);
+      }
       if (result == null || result.size() != indices.size()) {
         throw new IllegalStateException("Scorer returned " + (result == null ? "null" : result.size() + " results")
             + " for " + indices.size() + " sequences");

@@ -121,7 +121,13 @@ public final class JsonlEditJob {
 
   /** Totals of a run. {@code expectedChanged} is the model's expectation of {@code changed}. */
   public record Summary(long lines, long documents, long tokens, long overThreshold, long changed,
-      double expectedChanged, long deleted, long rejects, Path rejectsFile, double seconds) {
+      double expectedChanged, long deleted, long rejects, Path rejectsFile, double seconds,
+      DocumentEditor.StageTimes stages) {
+
+    /** Editing time as a percentage of scoring time (both summed over threads). */
+    public double editOverheadPercent() {
+      return stages.scoreNanos() == 0 ? Double.NaN : 100.0 * stages.editNanos() / stages.scoreNanos();
+    }
 
     /** Percentage of over-threshold tokens that actually changed (NaN when none passed). */
     public double changedPercent() {
@@ -147,6 +153,8 @@ public final class JsonlEditJob {
       sb.append(String.format(Locale.ROOT, "deleted    %,d%n", deleted));
       sb.append(String.format(Locale.ROOT, "rejects    %,d%s%n", rejects,
           rejects > 0 ? " (written to " + rejectsFile + ")" : ""));
+      sb.append(String.format(Locale.ROOT, "stages     tokenize %.2f s, score %.2f s, edit %.2f s (edit = %.2f %% of scoring)%n",
+          stages.tokenizeNanos() / 1e9, stages.scoreNanos() / 1e9, stages.editNanos() / 1e9, editOverheadPercent()));
       return sb.toString();
     }
   }
@@ -200,6 +208,7 @@ public final class JsonlEditJob {
   /** Runs the job. Throws on I/O failure; bad lines are rejects, never exceptions. */
   public Summary run(Progress progress) throws IOException {
     long start = System.nanoTime();
+    DocumentEditor.StageTimes before = editor.stageTimes();
     long totalBytes = Files.size(options.input());
     ExecutorService pool = Executors.newFixedThreadPool(options.threads(), r -> {
       Thread t = new Thread(r, "toedit-edit-job");
@@ -245,7 +254,8 @@ public final class JsonlEditJob {
       }
     }
     return new Summary(c.lines, c.documents, c.tokens, c.overThreshold, c.changed, c.expectedChanged, c.deleted,
-        c.rejects, c.rejects > 0 ? options.rejects() : null, (System.nanoTime() - start) / 1e9);
+        c.rejects, c.rejects > 0 ? options.rejects() : null, (System.nanoTime() - start) / 1e9,
+        editor.stageTimes().minus(before));
   }
 
   private BoundedLineReader.Line readLine(BoundedLineReader reader) throws IOException {

@@ -46,6 +46,8 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
   private final String modelId;
   private final PipelineStats stats;
   private final InputDecoder decoder;
+  private final java.util.concurrent.ExecutorService pool;
+  private final int parallelism;
 
   private ProcessorContext<Object, Object> context;
   private KeyValueStore<Bytes, byte[]> buffer;
@@ -55,6 +57,14 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
 
   MicroBatchProcessor(PipelineConfig config, TextTokenizer tokenizer, DocumentEditor documentEditor, String modelId,
       PipelineStats stats) {
+    this(config, tokenizer, documentEditor, modelId, stats, null);
+  }
+
+  /** {@code pool} (shared by the process's tasks) runs concurrent edits; {@code null} edits on the stream thread. */
+  MicroBatchProcessor(PipelineConfig config, TextTokenizer tokenizer, DocumentEditor documentEditor, String modelId,
+      PipelineStats stats, java.util.concurrent.ExecutorService pool) {
+    this.pool = pool;
+    this.parallelism = config.effectiveParallelism();
     this.config = config;
     this.tokenizer = tokenizer;
     this.documentEditor = documentEditor;
@@ -166,7 +176,7 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
       for (int i : toScore.subList(from, to)) {
         sources.add(new SourceDocument(docs[i].getId(), docs[i].getText()));
       }
-      List<DocumentOutcome> outcomes = documentEditor.process(sources);
+      List<DocumentOutcome> outcomes = editInParallel(sources);
       if (outcomes.size() != sources.size()) {
         throw new IllegalStateException("DocumentEditor returned " + outcomes.size() + " outcomes for "
             + sources.size() + " documents");
@@ -185,6 +195,45 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
       buffer.delete(entries.get(i).key);
     }
     resetCounters();
+  }
+
+  /**
+   * Edits the documents in up to {@code parallelism} concurrent {@link DocumentEditor#process} calls
+   * (dealt round-robin, so each call gets a similar mix of lengths) and returns the outcomes in input
+   * order. The outcome of a document does not depend on how documents are grouped.
+   */
+  private List<DocumentOutcome> editInParallel(List<SourceDocument> sources) {
+    int groups = Math.min(parallelism, sources.size());
+    if (groups <= 1 || pool == null) {
+      return documentEditor.process(sources);
+    }
+    List<List<SourceDocument>> parts = new ArrayList<>(groups);
+    for (int g = 0; g < groups; g++) {
+      parts.add(new ArrayList<>());
+    }
+    for (int i = 0; i < sources.size(); i++) {
+      parts.get(i % groups).add(sources.get(i));
+    }
+    List<java.util.concurrent.Future<List<DocumentOutcome>>> futures = new ArrayList<>(groups);
+    for (List<SourceDocument> part : parts) {
+      futures.add(pool.submit(() -> documentEditor.process(part)));
+    }
+    DocumentOutcome[] out = new DocumentOutcome[sources.size()];
+    for (int g = 0; g < groups; g++) {
+      List<DocumentOutcome> got;
+      try {
+        got = futures.get(g).get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while editing a micro-batch", e);
+      } catch (java.util.concurrent.ExecutionException e) {
+        throw new IllegalStateException("editing a micro-batch failed: " + e.getCause(), e.getCause());
+      }
+      for (int j = 0; j < got.size(); j++) {
+        out[g + j * groups] = got.get(j);
+      }
+    }
+    return List.of(out);
   }
 
   private void resetCounters() {

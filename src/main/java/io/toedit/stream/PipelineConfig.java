@@ -25,11 +25,13 @@ import java.util.Properties;
  * @param batchMaxLatencyMs longest a buffered record waits (wall clock) before its batch is scored
  * @param batchMaxRecords bound on buffered records: reaching it triggers scoring at once
  * @param punctuateIntervalMs how often the wall-clock punctuator checks the oldest buffered record
+ * @param batchParallelism documents of one micro-batch edited concurrently (each document is scored
+ *     in its own call, see {@code DocumentEditor}); 0 means one per available core
  */
 public record PipelineConfig(String inputTopic, String editedTopic, String scoredTopic, boolean scoredEnabled,
     boolean scoredTopK, String deadLetterTopic, String inputFormat, int maxChars, boolean requireKey,
     boolean includeOriginal, int batchMaxTokens, long batchMaxLatencyMs, int batchMaxRecords,
-    long punctuateIntervalMs) {
+    long punctuateIntervalMs, int batchParallelism) {
 
   public static final String PREFIX = "toedit.";
 
@@ -52,6 +54,7 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
     k.put("toedit.batch.max.latency.ms", "200");
     k.put("toedit.batch.max.records", "512");
     k.put("toedit.batch.punctuate.interval.ms", "50");
+    k.put("toedit.batch.parallelism", "0");
     KEYS = java.util.Collections.unmodifiableMap(k);
   }
 
@@ -66,6 +69,12 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
     require(batchMaxLatencyMs > 0, "toedit.batch.max.latency.ms must be positive");
     require(batchMaxRecords > 0, "toedit.batch.max.records must be positive");
     require(punctuateIntervalMs > 0, "toedit.batch.punctuate.interval.ms must be positive");
+    require(batchParallelism >= 0, "toedit.batch.parallelism must be 0 (one per core) or positive");
+  }
+
+  /** {@link #batchParallelism()} with 0 resolved to the number of available cores. */
+  public int effectiveParallelism() {
+    return batchParallelism > 0 ? batchParallelism : Runtime.getRuntime().availableProcessors();
   }
 
   public static PipelineConfig defaults() {
@@ -90,7 +99,7 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
         integer(v, "toedit.input.max.chars"), bool(v, "toedit.input.require.key"),
         bool(v, "toedit.output.include.original"), integer(v, "toedit.batch.max.tokens"),
         longValue(v, "toedit.batch.max.latency.ms"), integer(v, "toedit.batch.max.records"),
-        longValue(v, "toedit.batch.punctuate.interval.ms"));
+        longValue(v, "toedit.batch.punctuate.interval.ms"), integer(v, "toedit.batch.parallelism"));
   }
 
   /** The settings as {@code toedit.*} properties (round-trips through {@link #fromProperties}). */
@@ -110,6 +119,7 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
     p.setProperty("toedit.batch.max.latency.ms", Long.toString(batchMaxLatencyMs));
     p.setProperty("toedit.batch.max.records", Integer.toString(batchMaxRecords));
     p.setProperty("toedit.batch.punctuate.interval.ms", Long.toString(punctuateIntervalMs));
+    p.setProperty("toedit.batch.parallelism", Integer.toString(batchParallelism));
     return p;
   }
 

@@ -48,9 +48,21 @@ public final class ToEditTopology {
       PipelineStats stats) {
     DocumentEditor documentEditor = new DocumentEditor(tokenizer, scorer, new Editor(edit, tokenizer.vocabulary()));
     String modelId = scorer.modelId();
+    int parallelism = config.effectiveParallelism();
+    // Shared by every task of this process; daemon threads, so an unclosed topology never blocks exit.
+    java.util.concurrent.ThreadPoolExecutor pool = null;
+    if (parallelism > 1) {
+      pool = new java.util.concurrent.ThreadPoolExecutor(parallelism, parallelism, 30, java.util.concurrent.TimeUnit.SECONDS,
+          new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, "toedit-edit");
+            t.setDaemon(true);
+            return t;
+          });
+      pool.allowCoreThreadTimeOut(true);
+    }
     Topology topology = new Topology();
     topology.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), config.inputTopic());
-    topology.addProcessor(PROCESSOR, new BatchSupplier(config, tokenizer, documentEditor, modelId, stats), SOURCE);
+    topology.addProcessor(PROCESSOR, new BatchSupplier(config, tokenizer, documentEditor, modelId, stats, pool), SOURCE);
     topology.addSink(MicroBatchProcessor.EDITED_SINK, config.editedTopic(), new StringSerializer(),
         AvroSerde.edited().serializer(), PROCESSOR);
     if (config.scoredEnabled()) {
@@ -69,11 +81,12 @@ public final class ToEditTopology {
   }
 
   private record BatchSupplier(PipelineConfig config, TextTokenizer tokenizer, DocumentEditor documentEditor,
-      String modelId, PipelineStats stats) implements ProcessorSupplier<byte[], byte[], Object, Object> {
+      String modelId, PipelineStats stats, java.util.concurrent.ExecutorService pool)
+      implements ProcessorSupplier<byte[], byte[], Object, Object> {
 
     @Override
     public Processor<byte[], byte[], Object, Object> get() {
-      return new MicroBatchProcessor(config, tokenizer, documentEditor, modelId, stats);
+      return new MicroBatchProcessor(config, tokenizer, documentEditor, modelId, stats, pool);
     }
 
     @Override

@@ -46,6 +46,8 @@ import org.testcontainers.utility.DockerImageName;
 public final class KafkaTestCluster {
 
   public static final String BOOTSTRAP_PROPERTY = "toedit.test.kafka.bootstrap";
+  /** Environment variable alternative to {@link #BOOTSTRAP_PROPERTY}; {@code .ci/run} sets it. */
+  public static final String BOOTSTRAP_ENV = "TOEDIT_TEST_KAFKA_BOOTSTRAP";
   public static final String IMAGE_PROPERTY = "toedit.test.kafka.image";
   public static final String DEFAULT_IMAGE = "apache/kafka:4.4.0";
 
@@ -171,6 +173,9 @@ public final class KafkaTestCluster {
 
   private static void resolve() {
     String given = System.getProperty(BOOTSTRAP_PROPERTY, "").strip();
+    if (given.isEmpty()) {
+      given = System.getenv().getOrDefault(BOOTSTRAP_ENV, "").strip();
+    }
     if (!given.isEmpty()) {
       awaitReachable(given);
       bootstrap = given;

@@ -67,7 +67,8 @@ class DocumentEditorTest {
   }
 
   static DocumentEditor editor(FakeScorer scorer) {
-    return new DocumentEditor(explosive(), scorer, new Editor(EditConfig.defaults().withBeta(20.0), tokenizer.vocabulary()));
+    return new DocumentEditor(explosive(), scorer, new Editor(EditConfig.defaults().withBeta(20.0), tokenizer.vocabulary()),
+        DocumentEditor.ScoringMode.BATCHED);
   }
 
   @Test
@@ -107,6 +108,26 @@ class DocumentEditorTest {
     }
     // 1 failing call of 16, then halving down to the poison: 2 calls per level of a 4-level tree
     assertEquals(1 + 2 * 4, poisoned.calls.get());
+  }
+
+  @Test
+  void shouldScoreEachDocumentInItsOwnCallByDefault() {
+    List<SourceDocument> docs = new ArrayList<>(docs(6));
+    docs.add(new SourceDocument("empty", ""));
+    int[] poison = tokenizer.encode(docs.get(2).text()).ids();
+    FakeScorer scorer = new FakeScorer(tokenizer.vocabulary().size(), 8, ids -> Arrays.equals(ids, poison));
+    DocumentEditor perDoc = new DocumentEditor(tokenizer, scorer, new Editor(EditConfig.defaults(), tokenizer.vocabulary()));
+    assertEquals(DocumentEditor.ScoringMode.PER_DOCUMENT, perDoc.scoringMode());
+    List<DocumentOutcome> out = perDoc.process(docs);
+    assertEquals(6, scorer.calls.get(), "one call per non-empty document");
+    assertEquals("score", out.get(2).stage());
+    assertEquals(6, out.stream().filter(DocumentOutcome::ok).count());
+    List<DocumentOutcome> batched = editor(new FakeScorer(tokenizer.vocabulary().size())).process(docs);
+    for (int i = 0; i < docs.size(); i++) {
+      if (i != 2) {
+        assertEquals(batched.get(i).tokens().text(), out.get(i).tokens().text());
+      }
+    }
   }
 
   @Test

@@ -116,7 +116,8 @@ class BackPressureTest {
     SlowScorer scorer = new SlowScorer(new FakeScorer(tokenizer.vocabulary().size(), 3, Set.of()), 20);
     PipelineConfig config = PipelineConfig.defaults().with("toedit.batch.max.tokens", Integer.toString(budget))
         .with("toedit.batch.max.records", Integer.toString(maxRecords))
-        .with("toedit.batch.max.latency.ms", "60000");
+        .with("toedit.batch.max.latency.ms", "60000")
+        .with("toedit.batch.parallelism", "1"); // one scoring call per chunk, so calls can be counted
     int n = 150;
     try (TopologyTestDriver driver = driver(config, scorer)) {
       TestInputTopic<byte[], byte[]> input = input(driver, config);
@@ -154,23 +155,26 @@ class BackPressureTest {
   }
 
   @Test
-  void shouldSplitABufferOverTheTokenBudgetIntoBudgetSizedScoringCalls() {
+  void shouldNeverScoreMoreThanTheBudgetInOneCallWhenABufferCrossesIt() {
     int a = tokenizer.encode(TEXTS.get(1)).length();
     int b = tokenizer.encode(TEXTS.get(4)).length();
     int c = tokenizer.encode(TEXTS.get(0)).length();
-    // Two records stay under the budget, the third crosses it: the flush must not score all three at once.
+    // Two records stay under the budget, the third crosses it and triggers the flush.
     int budget = a + b + c - 1;
     assertTrue(a + b < budget && b + c <= budget, "test texts");
     SlowScorer scorer = new SlowScorer(new FakeScorer(tokenizer.vocabulary().size(), 3, Set.of()), 0);
     PipelineConfig config = PipelineConfig.defaults().with("toedit.batch.max.tokens", Integer.toString(budget))
-        .with("toedit.batch.max.latency.ms", "60000");
+        .with("toedit.batch.max.latency.ms", "60000")
+        .with("toedit.batch.parallelism", "1"); // one scoring call per chunk, so calls can be counted
     try (TopologyTestDriver driver = driver(config, scorer)) {
       TestInputTopic<byte[], byte[]> input = input(driver, config);
       input.pipeInput(utf8("a"), ToEditTopologyTest.json("a", TEXTS.get(1)));
       input.pipeInput(utf8("b"), ToEditTopologyTest.json("b", TEXTS.get(4)));
       assertEquals(List.of(), scorer.callTokens, "under the budget: still buffered");
       input.pipeInput(utf8("c"), ToEditTopologyTest.json("c", TEXTS.get(0)));
-      assertEquals(2, scorer.callTokens.size(), "three records over the budget are scored in two calls");
+      // The pipeline scores each document in its own call (batch-invariant output), so no call exceeds
+      // one document, and a flush never builds one over-budget batch.
+      assertEquals(List.of(c, a, b), scorer.callTokens, "one call per document, shortest first");
       assertEquals(a + b + c, scorer.callTokens.stream().mapToInt(Integer::intValue).sum());
       for (int t : scorer.callTokens) {
         assertTrue(t <= budget, t + " > " + budget);
@@ -178,7 +182,7 @@ class BackPressureTest {
       // One record alone over the budget is scored alone, at once (the model windows long sequences).
       String longText = String.join(" ", TEXTS).repeat(3);
       input.pipeInput(utf8("long"), ToEditTopologyTest.json("long", longText));
-      assertEquals(tokenizer.encode(longText).length(), (int) scorer.callTokens.get(2));
+      assertEquals(tokenizer.encode(longText).length(), (int) scorer.callTokens.get(3));
       TestOutputTopic<String, EditedDocument> edited = driver.createOutputTopic(config.editedTopic(),
           new StringDeserializer(), AvroSerde.edited().deserializer());
       List<String> keys = new ArrayList<>();

@@ -1,0 +1,50 @@
+package io.toedit.cli;
+
+import io.toedit.model.ModelSettings;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** Prior-model options shared by every command that scores text ({@code score}, {@code bench}, ...). */
+public final class ModelOptions {
+
+  private static final ModelSettings D = ModelSettings.defaults();
+
+  @Option(names = "--model-dir", paramLabel = "DIR",
+      description = "Hugging Face Llama folder (config.json, model.safetensors[.index.json], tokenizer.json). "
+          + "Default: the bundled stories260k.")
+  Path modelDir;
+
+  @Option(names = "--device", paramLabel = "auto|cpu|gpu", defaultValue = "auto",
+      description = "auto uses a GPU when DJL sees one. Default: ${DEFAULT-VALUE}.")
+  String device;
+
+  @Option(names = "--workers", paramLabel = "N",
+      description = "Scoring threads sharing the weights. Default: one per core.")
+  Integer workers;
+
+  @Option(names = "--threads", paramLabel = "N", defaultValue = "1",
+      description = "PyTorch intra-op threads per worker (process-wide). Default: ${DEFAULT-VALUE}.")
+  int threads;
+
+  @Option(names = "--top-k", paramLabel = "K", defaultValue = "8",
+      description = "Candidates per position. Default: ${DEFAULT-VALUE}.")
+  int topK;
+
+  @Option(names = "--max-batch-tokens", paramLabel = "N",
+      description = "Padded tokens (B x T) per forward pass. Default: " + "${DEFAULT-VALUE}.", defaultValue = "2048")
+  int maxBatchTokens;
+
+  @Option(names = "--window", paramLabel = "N", defaultValue = "0",
+      description = "Longest sequence per forward pass; longer ones are scored in sliding windows "
+          + "(0 = max_position_embeddings). Default: ${DEFAULT-VALUE}.")
+  int window;
+
+  @Option(names = "--window-overlap", paramLabel = "N", defaultValue = "128",
+      description = "Context tokens carried into each following window. Default: ${DEFAULT-VALUE}.")
+  int windowOverlap;
+
+  public ModelSettings toSettings() {
+    return new ModelSettings(modelDir, device, workers != null ? workers : D.workers(), threads, topK,
+        maxBatchTokens, window, windowOverlap, D.attentionBudget());
+  }
+}

@@ -1,0 +1,73 @@
+package io.toedit.cli;
+
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Makes {@code java -jar toedit-streams.jar} work on Java 17 without extra flags.
+ *
+ * <p>DataSketches 7 (the last line for Java 17) reads and writes sketches through
+ * datasketches-memory 4, which is built on Java 17's incubating foreign-memory API and needs
+ * {@code --add-modules=jdk.incubator.foreign}. A jar manifest cannot add a module, so when the
+ * module is missing the launcher starts the same command once more in a child JVM with the flag
+ * (and the same JVM options and class path), forwards termination to it and exits with its code.
+ * The child stops by itself if this parent dies (even by {@code kill -9}), halting as abruptly as
+ * the parent did so crash semantics are preserved.
+ */
+final class Relauncher {
+
+  static final String MODULE = "jdk.incubator.foreign";
+  static final String PARENT_ENV = "TOEDIT_LAUNCHER_PID";
+
+  private Relauncher() {
+  }
+
+  static boolean moduleMissing() {
+    return ModuleLayer.boot().findModule(MODULE).isEmpty();
+  }
+
+  /** Runs {@code args} in a child JVM with the module added; returns the child's exit code. */
+  static int relaunch(String[] args) throws Exception {
+    String java = ProcessHandle.current().info().command()
+        .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    List<String> cmd = new ArrayList<>();
+    cmd.add(java);
+    cmd.add("--add-modules=" + MODULE);
+    cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(Main.class.getName());
+    cmd.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
+    pb.environment().put(PARENT_ENV, Long.toString(ProcessHandle.current().pid()));
+    Process child = pb.start();
+    Thread forward = new Thread(() -> {
+      if (child.isAlive()) {
+        child.destroy();
+        try {
+          child.waitFor();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }, "toedit-relaunch-forward");
+    Runtime.getRuntime().addShutdownHook(forward);
+    return child.waitFor();
+  }
+
+  /** In the child: halt when the launcher that started us is gone. */
+  static void watchParent() {
+    String pid = System.getenv(PARENT_ENV);
+    if (pid == null || pid.isBlank()) {
+      return;
+    }
+    Optional<ProcessHandle> parent = ProcessHandle.of(Long.parseLong(pid.trim()));
+    if (parent.isEmpty()) {
+      Runtime.getRuntime().halt(137);
+    }
+    parent.get().onExit().thenRun(() -> Runtime.getRuntime().halt(137));
+  }
+}

@@ -1,0 +1,218 @@
+package io.toedit.drift;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Objects;
+
+/**
+ * What a window is compared with: a summary of trusted text plus, when it was built window by
+ * window, the spread of three window-level statistics across those windows (mean and standard
+ * deviation of: per-window mean document NLL, per-window standard deviation of document NLL, and
+ * per-window top-40 bigram share). The spread is what the contamination z-scores divide by.
+ *
+ * <p>Three ways to get one:
+ * <ul>
+ *   <li>offline from a trusted corpus, cut into pseudo-windows of a fixed number of documents
+ *       ({@link Accumulator#addDocuments}; the {@code profile} command);</li>
+ *   <li>from the first N windows of a stream ({@link Accumulator#add} each closed window, then
+ *       {@link Accumulator#build});</li>
+ *   <li>the paired raw stream's summary of the same window ({@link #of}): divergences only, no
+ *       window spread, so no contamination signal.</li>
+ * </ul>
+ * Immutable; serializable with {@link #toByteArray()} / {@link #fromBytes(byte[])}.
+ */
+public final class Reference {
+
+  static final byte[] MAGIC = {'T', 'E', 'D', 'R'};
+  static final int SERIAL_VERSION = 1;
+  static final int FAMILY = 2;
+  private static final String WHAT = "Reference";
+
+  /** Window-level statistics whose spread the reference keeps, in this order. */
+  enum Stat {
+    DOCUMENT_NLL_MEAN, DOCUMENT_NLL_SD, TOP40_BIGRAM_SHARE
+  }
+
+  private final String name;
+  private final WindowSummary summary;
+  private final long[] n;
+  private final double[] sum;
+  private final double[] sumSq;
+
+  private Reference(String name, WindowSummary summary, long[] n, double[] sum, double[] sumSq) {
+    this.name = Objects.requireNonNull(name, "name");
+    this.summary = summary;
+    this.n = n;
+    this.sum = sum;
+    this.sumSq = sumSq;
+  }
+
+  /** A reference that is just one summary (e.g. the paired raw stream's window). */
+  public static Reference of(String name, WindowSummary summary) {
+    int k = Stat.values().length;
+    return new Reference(name, summary.copy(), new long[k], new double[k], new double[k]);
+  }
+
+  public static Accumulator accumulator(String name, SummaryConfig config) {
+    return new Accumulator(name, config);
+  }
+
+  public String name() {
+    return name;
+  }
+
+  /** A copy of the merged summary of everything the reference was built from. */
+  public WindowSummary summary() {
+    return summary.copy();
+  }
+
+  /** Read-only access for metrics, without copying. */
+  WindowSummary summaryView() {
+    return summary;
+  }
+
+  /** Number of windows behind the spread of {@code stat} (0 for {@link #of}). */
+  long windows(Stat stat) {
+    return n[stat.ordinal()];
+  }
+
+  /** Mean across windows of {@code stat}; {@code NaN} without windows. */
+  double windowMean(Stat stat) {
+    int i = stat.ordinal();
+    return n[i] == 0 ? Double.NaN : sum[i] / n[i];
+  }
+
+  /** Sample standard deviation across windows of {@code stat}; {@code NaN} below 2 windows. */
+  double windowSd(Stat stat) {
+    int i = stat.ordinal();
+    if (n[i] < 2) {
+      return Double.NaN;
+    }
+    double mean = sum[i] / n[i];
+    return Math.sqrt(Math.max(0, (sumSq[i] - n[i] * mean * mean) / (n[i] - 1)));
+  }
+
+  /** Number of windows the reference was built from. */
+  public long windows() {
+    return n[Stat.TOP40_BIGRAM_SHARE.ordinal()];
+  }
+
+  /** Version 1: magic {@code TEDR}, version, family, 2 zero bytes, name, window spread, summary, CRC-32. */
+  public byte[] toByteArray() {
+    Codec.Writer w = new Codec.Writer().header(MAGIC, SERIAL_VERSION, FAMILY);
+    w.blob(name.getBytes(StandardCharsets.UTF_8));
+    w.i32(n.length);
+    for (int i = 0; i < n.length; i++) {
+      w.i64(n[i]).f64(sum[i]).f64(sumSq[i]);
+    }
+    w.blob(summary.toByteArray());
+    return w.finish();
+  }
+
+  public static Reference fromBytes(byte[] bytes) {
+    Codec.Reader r = new Codec.Reader(bytes, WHAT, MAGIC, SERIAL_VERSION, FAMILY);
+    String name = new String(r.blob("name"), StandardCharsets.UTF_8);
+    int k = r.i32();
+    r.check(k, Stat.values().length, "window statistic count", "");
+    long[] n = new long[k];
+    double[] sum = new double[k];
+    double[] sumSq = new double[k];
+    for (int i = 0; i < k; i++) {
+      n[i] = r.nonNegative("window count");
+      sum[i] = r.f64();
+      sumSq[i] = r.f64();
+    }
+    WindowSummary summary = WindowSummary.fromBytes(r.blob("summary"));
+    r.end();
+    return new Reference(name, summary, n, sum, sumSq);
+  }
+
+  @Override
+  public String toString() {
+    return "Reference{name=" + name + ", windows=" + windows() + ", summary=" + summary + "}";
+  }
+
+  /** Builds a {@link Reference} window by window. Not thread-safe. */
+  public static final class Accumulator {
+    private final String name;
+    private final WindowSummary total;
+    private final long[] n = new long[Stat.values().length];
+    private final double[] sum = new double[Stat.values().length];
+    private final double[] sumSq = new double[Stat.values().length];
+    private WindowSummary pending;
+    private int pendingSize;
+
+    private Accumulator(String name, SummaryConfig config) {
+      this.name = Objects.requireNonNull(name, "name");
+      this.total = new WindowSummary(config);
+    }
+
+    /** Adds one closed window: merged into the total, and its statistics into the spread. */
+    public Accumulator add(WindowSummary window) {
+      total.merge(window);
+      record(Stat.DOCUMENT_NLL_MEAN, window.documentNllMean());
+      record(Stat.DOCUMENT_NLL_SD, window.documentNllSd());
+      record(Stat.TOP40_BIGRAM_SHARE, DriftMetrics.topBigramShare(window));
+      return this;
+    }
+
+    /**
+     * Cuts {@code documents} into consecutive pseudo-windows of {@code documentsPerWindow} documents
+     * and adds each (see {@link #addDocument}). Use the size of the live windows the reference will
+     * be compared with: the spread depends on it.
+     */
+    public Accumulator addDocuments(Iterable<DocumentObservation> documents, int documentsPerWindow) {
+      for (DocumentObservation d : documents) {
+        addDocument(d, documentsPerWindow);
+      }
+      return this;
+    }
+
+    /**
+     * Adds one document of a corpus to the current pseudo-window, which is added as a window once it
+     * holds {@code documentsPerWindow} documents. At {@link #build()} a last, shorter window counts as
+     * a window if it has at least half as many documents; otherwise it is only merged into the total.
+     */
+    public Accumulator addDocument(DocumentObservation document, int documentsPerWindow) {
+      if (documentsPerWindow < 2) {
+        throw new IllegalArgumentException("documentsPerWindow must be at least 2: " + documentsPerWindow);
+      }
+      if (pending == null) {
+        pending = new WindowSummary(total.config());
+      }
+      pendingSize = documentsPerWindow;
+      pending.update(document);
+      if (pending.documents() >= documentsPerWindow) {
+        add(pending);
+        pending = null;
+      }
+      return this;
+    }
+
+    public long windows() {
+      return n[Stat.TOP40_BIGRAM_SHARE.ordinal()];
+    }
+
+    /** The reference so far, with any pending pseudo-window flushed first. */
+    public Reference build() {
+      if (pending != null) {
+        if (pending.documents() * 2 >= pendingSize) {
+          add(pending);
+        } else {
+          total.merge(pending);
+        }
+        pending = null;
+      }
+      return new Reference(name, total.copy(), n.clone(), sum.clone(), sumSq.clone());
+    }
+
+    private void record(Stat stat, double value) {
+      if (Double.isNaN(value)) {
+        return;
+      }
+      int i = stat.ordinal();
+      n[i]++;
+      sum[i] += value;
+      sumSq[i] += value * value;
+    }
+  }
+}

@@ -1,0 +1,84 @@
+package io.toedit.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.zip.GZIPInputStream;
+
+/** JSONL corpora ({@code id}, {@code text} per line; optionally gzipped) tokenized for scoring. */
+public final class Corpus {
+
+  /** One document as token ids (BOS first), possibly cut to a maximum length. */
+  public record Doc(String id, int[] ids) {
+  }
+
+  private Corpus() {
+  }
+
+  /** Reads a {@code .jsonl} or {@code .jsonl.gz} file; a line without a {@code text} string is an error. */
+  public static List<String[]> readJsonl(InputStream raw, String name) {
+    List<String[]> out = new ArrayList<>();
+    ObjectMapper json = new ObjectMapper();
+    try (InputStream in = name.endsWith(".gz") ? new GZIPInputStream(raw) : raw;
+        BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+      String line;
+      int n = 0;
+      while ((line = r.readLine()) != null) {
+        n++;
+        if (line.isBlank()) {
+          continue;
+        }
+        JsonNode node;
+        try {
+          node = json.readTree(line);
+        } catch (IOException e) {
+          throw new IllegalArgumentException(name + ":" + n + ": not a JSON object: " + e.getMessage(), e);
+        }
+        if (!node.path("text").isTextual()) {
+          throw new IllegalArgumentException(name + ":" + n + ": field 'text' is missing or not a string");
+        }
+        out.add(new String[] {node.path("id").asText("line-" + n), node.get("text").asText()});
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read " + name, e);
+    }
+    return out;
+  }
+
+  public static List<String[]> readJsonl(Path file) throws NoSuchFileException {
+    if (!Files.isRegularFile(file)) {
+      throw new NoSuchFileException(file.toString(), null, "input JSONL file not found");
+    }
+    try {
+      return readJsonl(Files.newInputStream(file), file.getFileName().toString());
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot open " + file, e);
+    }
+  }
+
+  /** Tokenizes every document, keeping at most {@code maxTokens} ids (0 = all). */
+  public static List<Doc> tokenize(List<String[]> docs, TextTokenizer tok, int maxTokens) {
+    List<Doc> out = new ArrayList<>(docs.size());
+    for (String[] d : docs) {
+      int[] ids = tok.encode(d[1]).ids();
+      out.add(new Doc(d[0], maxTokens > 0 && ids.length > maxTokens ? Arrays.copyOf(ids, maxTokens) : ids));
+    }
+    return out;
+  }
+
+  /** Predicted (scored) positions of a batch: every id after the first. */
+  public static long scoredTokens(List<Doc> docs) {
+    return docs.stream().mapToLong(d -> Math.max(0, d.ids().length - 1)).sum();
+  }
+}
