@@ -72,13 +72,47 @@ final class InputDecoder {
 
   private RawDocument decodeAvro(byte[] value) throws RejectedRecordException {
     try {
-      return avro.decode(value);
+      RawDocument doc = avro.decode(value);
+      // Avro decodes strings leniently: invalid UTF-8 becomes U+FFFD. More U+FFFD in the strings than
+      // encoded U+FFFD (EF BF BD) in the bytes means some were invalid bytes: reject, as for JSON.
+      int decoded = replacementChars(doc.getId()) + replacementChars(doc.getText()) + replacementChars(doc.getSource());
+      if (doc.getMetadata() != null) {
+        for (Map.Entry<String, String> e : doc.getMetadata().entrySet()) {
+          decoded += replacementChars(e.getKey()) + replacementChars(e.getValue());
+        }
+      }
+      if (decoded > 0 && decoded > encodedReplacementChars(value)) {
+        throw reject("invalid UTF-8 in an Avro RawDocument string (the bytes are not valid UTF-8)");
+      }
+      return doc;
     } catch (MissingSchemaException e) {
       throw new RejectedRecordException("validate", "unknown Avro schema fingerprint: the writer schema is neither "
           + "the current RawDocument nor a bundled older version (" + e.getMessage() + ")", e);
     } catch (IOException | RuntimeException e) {
       throw new RejectedRecordException("validate", "malformed Avro RawDocument: " + describe(e), e);
     }
+  }
+
+  private static int replacementChars(CharSequence s) {
+    int n = 0;
+    if (s != null) {
+      for (int i = 0; i < s.length(); i++) {
+        if (s.charAt(i) == '\uFFFD') {
+          n++;
+        }
+      }
+    }
+    return n;
+  }
+
+  private static int encodedReplacementChars(byte[] b) {
+    int n = 0;
+    for (int i = 0; i + 2 < b.length; i++) {
+      if (b[i] == (byte) 0xEF && b[i + 1] == (byte) 0xBF && b[i + 2] == (byte) 0xBD) {
+        n++;
+      }
+    }
+    return n;
   }
 
   private RawDocument decodeJson(byte[] value, String keyText) throws RejectedRecordException {

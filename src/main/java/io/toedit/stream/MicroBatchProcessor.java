@@ -170,21 +170,34 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
     }
     // Similar lengths side by side: the scorer pads each forward pass to its longest sequence.
     toScore.sort(Comparator.comparingInt(i -> entries.get(i).value.tokens()));
-    List<SourceDocument> sources = new ArrayList<>(toScore.size());
-    for (int i : toScore) {
-      sources.add(new SourceDocument(docs[i].getId(), docs[i].getText()));
-    }
-    long startNanos = System.nanoTime();
-    List<DocumentOutcome> outcomes = editInParallel(sources);
-    long batchNanos = System.nanoTime() - startNanos;
-    if (outcomes.size() != sources.size()) {
-      throw new IllegalStateException("DocumentEditor returned " + outcomes.size() + " outcomes for "
-          + sources.size() + " documents");
-    }
+    // A buffer over the token budget (the last record crossed it, or a restored buffer filled under a
+    // larger budget) is scored in budget-sized chunks; a single record over the budget goes alone.
     DocumentOutcome[] byEntry = new DocumentOutcome[entries.size()];
-    for (int j = 0; j < toScore.size(); j++) {
-      byEntry[toScore.get(j)] = outcomes.get(j);
+    long startNanos = System.nanoTime();
+    int from = 0;
+    while (from < toScore.size()) {
+      int to = from;
+      long chunkTokens = 0;
+      while (to < toScore.size()
+          && (to == from || chunkTokens + entries.get(toScore.get(to)).value.tokens() <= config.batchMaxTokens())) {
+        chunkTokens += entries.get(toScore.get(to)).value.tokens();
+        to++;
+      }
+      List<SourceDocument> sources = new ArrayList<>(to - from);
+      for (int i : toScore.subList(from, to)) {
+        sources.add(new SourceDocument(docs[i].getId(), docs[i].getText()));
+      }
+      List<DocumentOutcome> outcomes = editInParallel(sources);
+      if (outcomes.size() != sources.size()) {
+        throw new IllegalStateException("DocumentEditor returned " + outcomes.size() + " outcomes for "
+            + sources.size() + " documents");
+      }
+      for (int j = 0; j < sources.size(); j++) {
+        byEntry[toScore.get(from + j)] = outcomes.get(j);
+      }
+      from = to;
     }
+    long batchNanos = System.nanoTime() - startNanos;
     long batchTokens = 0;
     for (int i : toScore) {
       batchTokens += entries.get(i).value.tokens();

@@ -1,0 +1,211 @@
+package io.toedit.stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.toedit.avro.EditedDocument;
+import io.toedit.edit.EditConfig;
+import io.toedit.edit.TokenScores;
+import io.toedit.model.ModelSettings;
+import io.toedit.model.Models;
+import io.toedit.model.Scorer;
+import io.toedit.model.TextTokenizer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Back-pressure: however slow the model, the micro-batch buffer never holds more than one token
+ * budget plus one record (or {@code toedit.batch.max.records}), because scoring runs on the stream
+ * thread and blocks further input; and a buffer over the token budget is scored in budget-sized
+ * chunks, never as one oversized forward batch.
+ */
+class BackPressureTest {
+
+  static final Instant T0 = Instant.parse("2026-11-25T10:00:00Z");
+  static TextTokenizer tokenizer;
+
+  @TempDir
+  Path stateDir;
+
+  @BeforeAll
+  static void openTokenizer() {
+    tokenizer = Models.openTokenizer(ModelSettings.defaults());
+  }
+
+  @AfterAll
+  static void closeTokenizer() {
+    tokenizer.close();
+  }
+
+  /** A model that takes {@code sleepMs} per call and records the token count of every call. */
+  static final class SlowScorer implements Scorer {
+    final Scorer inner;
+    final long sleepMs;
+    final List<Integer> callTokens = new CopyOnWriteArrayList<>();
+
+    SlowScorer(Scorer inner, long sleepMs) {
+      this.inner = inner;
+      this.sleepMs = sleepMs;
+    }
+
+    @Override
+    public List<TokenScores> score(List<int[]> sequences) {
+      callTokens.add(sequences.stream().mapToInt(s -> s.length).sum());
+      try {
+        Thread.sleep(sleepMs);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+      return inner.score(sequences);
+    }
+
+    @Override
+    public int topK() {
+      return inner.topK();
+    }
+
+    @Override
+    public String modelId() {
+      return inner.modelId();
+    }
+
+    @Override
+    public String device() {
+      return inner.device();
+    }
+
+    @Override
+    public void close() {
+    }
+  }
+
+  static final List<String> TEXTS = List.of(
+      "Once upon a time, a little cat named Mimi found a shiny stone.",
+      "Lily liked to play in the park with her friend Tom. They ran and laughed all day long.",
+      "Ein kleiner Bär aß Honig — très bien! 日本語のテキストも少し。",
+      "Max had a red ball.",
+      "The dog said «bonjour» to the bird, and the bird sang back a long, happy song. ✨ The end.");
+
+  @Test
+  void shouldNeverBufferMoreThanOneBudgetWhenTheModelIsSlow() {
+    int budget = 120;
+    int maxRecords = 6;
+    int longest = TEXTS.stream().mapToInt(t -> tokenizer.encode(t + " #999").length()).max().orElseThrow();
+    SlowScorer scorer = new SlowScorer(new FakeScorer(tokenizer.vocabulary().size(), 3, Set.of()), 20);
+    PipelineConfig config = PipelineConfig.defaults().with("toedit.batch.max.tokens", Integer.toString(budget))
+        .with("toedit.batch.max.records", Integer.toString(maxRecords))
+        .with("toedit.batch.max.latency.ms", "60000")
+        .with("toedit.batch.parallelism", "1"); // one scoring call per chunk, so calls can be counted
+    int n = 150;
+    try (TopologyTestDriver driver = driver(config, scorer)) {
+      TestInputTopic<byte[], byte[]> input = input(driver, config);
+      KeyValueStore<Bytes, byte[]> buffer = driver.getKeyValueStore(ToEditTopology.BUFFER_STORE);
+      int maxEntries = 0;
+      long maxTokens = 0;
+      for (int i = 0; i < n; i++) {
+        String id = "d" + i;
+        input.pipeInput(id.getBytes(StandardCharsets.UTF_8),
+            ToEditTopologyTest.json(id, TEXTS.get(i % TEXTS.size()) + " #" + i));
+        int entries = 0;
+        long tokens = 0;
+        try (KeyValueIterator<Bytes, byte[]> it = buffer.all()) {
+          while (it.hasNext()) {
+            KeyValue<Bytes, byte[]> kv = it.next();
+            entries++;
+            tokens += BufferedRecord.decode(kv.value).tokens();
+          }
+        }
+        maxEntries = Math.max(maxEntries, entries);
+        maxTokens = Math.max(maxTokens, tokens);
+      }
+      driver.advanceWallClockTime(Duration.ofMinutes(2));
+      TestOutputTopic<String, EditedDocument> edited = driver.createOutputTopic(config.editedTopic(),
+          new StringDeserializer(), AvroSerde.edited().deserializer());
+      assertEquals(n, edited.readRecordsToList().size(), "every record is edited in the end");
+      assertTrue(maxEntries < maxRecords, "buffer held " + maxEntries + " records, limit " + maxRecords);
+      assertTrue(maxTokens < budget, "buffer held " + maxTokens + " tokens between records, budget " + budget);
+      assertTrue(scorer.callTokens.size() >= n / maxRecords, "scored in many small calls: " + scorer.callTokens);
+      for (int t : scorer.callTokens) {
+        assertTrue(t <= budget, "a scoring call of " + t + " tokens exceeds the budget " + budget
+            + " (longest record " + longest + ")");
+      }
+    }
+  }
+
+  @Test
+  void shouldNeverScoreMoreThanTheBudgetInOneCallWhenABufferCrossesIt() {
+    int a = tokenizer.encode(TEXTS.get(1)).length();
+    int b = tokenizer.encode(TEXTS.get(4)).length();
+    int c = tokenizer.encode(TEXTS.get(0)).length();
+    // Two records stay under the budget, the third crosses it and triggers the flush.
+    int budget = a + b + c - 1;
+    assertTrue(a + b < budget && b + c <= budget, "test texts");
+    SlowScorer scorer = new SlowScorer(new FakeScorer(tokenizer.vocabulary().size(), 3, Set.of()), 0);
+    PipelineConfig config = PipelineConfig.defaults().with("toedit.batch.max.tokens", Integer.toString(budget))
+        .with("toedit.batch.max.latency.ms", "60000")
+        .with("toedit.batch.parallelism", "1"); // one scoring call per chunk, so calls can be counted
+    try (TopologyTestDriver driver = driver(config, scorer)) {
+      TestInputTopic<byte[], byte[]> input = input(driver, config);
+      input.pipeInput(utf8("a"), ToEditTopologyTest.json("a", TEXTS.get(1)));
+      input.pipeInput(utf8("b"), ToEditTopologyTest.json("b", TEXTS.get(4)));
+      assertEquals(List.of(), scorer.callTokens, "under the budget: still buffered");
+      input.pipeInput(utf8("c"), ToEditTopologyTest.json("c", TEXTS.get(0)));
+      // The pipeline scores each document in its own call (batch-invariant output), so no call exceeds
+      // one document, and a flush never builds one over-budget batch.
+      assertEquals(List.of(c, a, b), scorer.callTokens, "one call per document, shortest first");
+      assertEquals(a + b + c, scorer.callTokens.stream().mapToInt(Integer::intValue).sum());
+      for (int t : scorer.callTokens) {
+        assertTrue(t <= budget, t + " > " + budget);
+      }
+      // One record alone over the budget is scored alone, at once (the model windows long sequences).
+      String longText = String.join(" ", TEXTS).repeat(3);
+      input.pipeInput(utf8("long"), ToEditTopologyTest.json("long", longText));
+      assertEquals(tokenizer.encode(longText).length(), (int) scorer.callTokens.get(3));
+      TestOutputTopic<String, EditedDocument> edited = driver.createOutputTopic(config.editedTopic(),
+          new StringDeserializer(), AvroSerde.edited().deserializer());
+      List<String> keys = new ArrayList<>();
+      edited.readRecordsToList().forEach(r -> keys.add(r.key()));
+      assertEquals(List.of("a", "b", "c", "long"), keys, "outputs stay in input order across chunks");
+    }
+  }
+
+  TopologyTestDriver driver(PipelineConfig config, Scorer scorer) {
+    Properties p = new Properties();
+    p.put(StreamsConfig.APPLICATION_ID_CONFIG, "toedit-backpressure-test");
+    p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:9");
+    p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+    p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+    return new TopologyTestDriver(ToEditTopology.build(config, tokenizer, scorer, EditConfig.defaults()), p, T0);
+  }
+
+  static TestInputTopic<byte[], byte[]> input(TopologyTestDriver driver, PipelineConfig config) {
+    return driver.createInputTopic(config.inputTopic(), new ByteArraySerializer(), new ByteArraySerializer(), T0,
+        Duration.ofMillis(1));
+  }
+
+  static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+}
