@@ -39,7 +39,10 @@
       data.push(xs.map(x => (byX.has(x) && byX.get(x) != null && isFinite(byX.get(x))) ? byX.get(x) : null));
       series.push({ label: s, stroke: colors[s] || '#555', width: 2, points: { show: xs.length < 40 } });
     }
-    draw(id, { series: series, scales: { x: { time: true } } }, data);
+    // a single window would make uPlot's auto range span years: pad it by a window on each side
+    const pad = xs.length === 1 ? 60 : 0;
+    const range = pad ? [xs[0] - pad, xs[0] + pad] : null;
+    draw(id, { series: series, scales: { x: range ? { time: true, range: range } : { time: true } } }, data);
   }
 
   function histogram(latest) {
@@ -63,7 +66,8 @@
     for (const w of latest) {
       for (const g of (w.topNgrams || []).slice(0, 10)) {
         const tr = document.createElement('tr');
-        for (const v of [w.stream, g.text, g.count]) {
+        const visible = String(g.text).replace(/ /g, '\u2423').replace(/\n/g, '\u23ce');
+        for (const v of [w.stream, visible, g.count]) {
           const td = document.createElement('td');
           td.textContent = String(v);
           tr.appendChild(td);

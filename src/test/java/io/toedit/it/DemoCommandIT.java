@@ -18,7 +18,7 @@ class DemoCommandIT {
   void shouldRunTheDemoWithoutSetupAndAccountForEveryRecord() {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    int code = Main.newCommandLine(new PrintWriter(out, true), new PrintWriter(err, true)).execute("demo");
+    int code = Main.newCommandLine(new PrintWriter(out, true), new PrintWriter(err, true)).execute("demo", "--http-port", "0");
     String text = out.toString();
     assertEquals(ExitCodes.OK, code, text + err);
     assertTrue(text.contains("in = edited + dead letters: yes"), text);

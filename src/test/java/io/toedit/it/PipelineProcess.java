@@ -34,6 +34,7 @@ final class PipelineProcess implements AutoCloseable {
     List<String> cmd = new ArrayList<>();
     cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx1g");
+    cmd.add("--add-modules=jdk.incubator.foreign");
     cmd.add("-Dai.djl.offline=true");
     cmd.add("-Dai.djl.default_engine=PyTorch");
     cmd.add("-Dai.djl.pytorch.num_threads=1");
@@ -48,6 +49,8 @@ final class PipelineProcess implements AutoCloseable {
     cmd.add("1");
     cmd.add("--progress-interval-s");
     cmd.add("2");
+    cmd.add("--http-port");
+    cmd.add("0");
     properties.forEach((k, v) -> {
       cmd.add("-X");
       cmd.add(k + "=" + v);
