@@ -9,8 +9,6 @@ import io.toedit.serve.PipelineMetrics;
 import io.toedit.serve.StoreDriftQueries;
 import io.toedit.stream.PipelineConfig;
 import io.toedit.stream.PipelineRunner;
-import java.util.List;
-import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.streams.StreamsConfig;
@@ -29,27 +27,7 @@ final class OperatorSurface implements AutoCloseable {
 
   private OperatorSurface(String host, int port) {
     this.host = host;
-    DriftQueries delegate = new DriftQueries() {
-      @Override
-      public List<Map<String, Object>> windows(String source, String stream, long fromMs, long toMs) {
-        return drift.get().windows(source, stream, fromMs, toMs);
-      }
-
-      @Override
-      public List<Map<String, Object>> latest() {
-        return drift.get().latest();
-      }
-
-      @Override
-      public List<Map<String, Object>> localWindows(String source, String stream, long fromMs, long toMs) {
-        return drift.get().localWindows(source, stream, fromMs, toMs);
-      }
-
-      @Override
-      public List<Map<String, Object>> localLatest() {
-        return drift.get().localLatest();
-      }
-    };
+    DriftQueries delegate = DriftQueries.deferred(drift::get);
     this.server = OperatorServer.start(host, port, metrics.registry(), delegate, metrics::status);
   }
 

@@ -35,6 +35,35 @@ public interface DriftQueries {
     return latest();
   }
 
+  /**
+   * Answers through whatever {@code target} holds when asked: for servers that start before the
+   * stores exist (the HTTP address must be known before Kafka Streams starts, as its
+   * {@code application.server}).
+   */
+  static DriftQueries deferred(java.util.function.Supplier<DriftQueries> target) {
+    return new DriftQueries() {
+      @Override
+      public List<Map<String, Object>> windows(String source, String stream, long fromMs, long toMs) {
+        return target.get().windows(source, stream, fromMs, toMs);
+      }
+
+      @Override
+      public List<Map<String, Object>> latest() {
+        return target.get().latest();
+      }
+
+      @Override
+      public List<Map<String, Object>> localWindows(String source, String stream, long fromMs, long toMs) {
+        return target.get().localWindows(source, stream, fromMs, toMs);
+      }
+
+      @Override
+      public List<Map<String, Object>> localLatest() {
+        return target.get().localLatest();
+      }
+    };
+  }
+
   /** An empty implementation, for processes without drift statistics. */
   static DriftQueries none() {
     return new DriftQueries() {

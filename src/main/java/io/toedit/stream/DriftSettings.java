@@ -1,5 +1,11 @@
 package io.toedit.stream;
 
+import static io.toedit.stream.ConfigValues.bool;
+import static io.toedit.stream.ConfigValues.finite;
+import static io.toedit.stream.ConfigValues.integer;
+import static io.toedit.stream.ConfigValues.longValue;
+import static io.toedit.stream.ConfigValues.require;
+
 import io.toedit.drift.DriftConfig;
 import io.toedit.drift.SummaryConfig;
 import java.util.LinkedHashMap;
@@ -116,12 +122,12 @@ public record DriftSettings(boolean enabled, String observationsTopic, String dr
           props.getProperty("application.id", DEFAULT_APPLICATION_ID).strip() + "-drift-observations");
     }
     return new DriftSettings(bool(v, "toedit.drift.enabled"), v.get("toedit.drift.observations.topic"),
-        v.get("toedit.drift.topic"), v.get("toedit.drift.alerts.topic"), lng(v, "toedit.drift.window.size.ms"),
-        lng(v, "toedit.drift.window.advance.ms"), lng(v, "toedit.drift.grace.ms"), lng(v, "toedit.drift.retention.ms"),
-        lng(v, "toedit.drift.punctuate.interval.ms"), v.get("toedit.drift.reference").toLowerCase(Locale.ROOT),
+        v.get("toedit.drift.topic"), v.get("toedit.drift.alerts.topic"), longValue(v, "toedit.drift.window.size.ms"),
+        longValue(v, "toedit.drift.window.advance.ms"), longValue(v, "toedit.drift.grace.ms"), longValue(v, "toedit.drift.retention.ms"),
+        longValue(v, "toedit.drift.punctuate.interval.ms"), v.get("toedit.drift.reference").toLowerCase(Locale.ROOT),
         v.get("toedit.drift.reference.file"), integer(v, "toedit.drift.reference.windows"),
-        dbl(v, "toedit.drift.alert.jsd"), dbl(v, "toedit.drift.alert.edited.vs.raw.jsd"),
-        dbl(v, "toedit.drift.contamination.threshold"), integer(v, "toedit.drift.contamination.min.documents"),
+        finite(v, "toedit.drift.alert.jsd"), finite(v, "toedit.drift.alert.edited.vs.raw.jsd"),
+        finite(v, "toedit.drift.contamination.threshold"), integer(v, "toedit.drift.contamination.min.documents"),
         integer(v, "toedit.drift.summary.buckets"), integer(v, "toedit.drift.summary.frequent.map.size"),
         integer(v, "toedit.drift.summary.hll.lgk"), integer(v, "toedit.drift.summary.kll.k"),
         integer(v, "toedit.drift.top.ngrams"));
@@ -180,48 +186,6 @@ public record DriftSettings(boolean enabled, String observationsTopic, String dr
       return new DriftConfig(0.5, contaminationThreshold, contaminationMinDocuments);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("toedit.drift.contamination.*: " + e.getMessage(), e);
-    }
-  }
-
-  private static void require(boolean ok, String message) {
-    if (!ok) {
-      throw new IllegalArgumentException(message);
-    }
-  }
-
-  private static boolean bool(Map<String, String> v, String key) {
-    String s = v.get(key).toLowerCase(Locale.ROOT);
-    if (!s.equals("true") && !s.equals("false")) {
-      throw new IllegalArgumentException(key + " must be true or false, got '" + v.get(key) + "'");
-    }
-    return Boolean.parseBoolean(s);
-  }
-
-  private static int integer(Map<String, String> v, String key) {
-    try {
-      return Integer.parseInt(v.get(key));
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(key + " must be an integer, got '" + v.get(key) + "'", e);
-    }
-  }
-
-  private static long lng(Map<String, String> v, String key) {
-    try {
-      return Long.parseLong(v.get(key));
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(key + " must be an integer, got '" + v.get(key) + "'", e);
-    }
-  }
-
-  private static double dbl(Map<String, String> v, String key) {
-    try {
-      double d = Double.parseDouble(v.get(key));
-      if (Double.isNaN(d) || Double.isInfinite(d)) {
-        throw new NumberFormatException("not finite");
-      }
-      return d;
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(key + " must be a number, got '" + v.get(key) + "'", e);
     }
   }
 }

@@ -1,5 +1,10 @@
 package io.toedit.stream;
 
+import static io.toedit.stream.ConfigValues.bool;
+import static io.toedit.stream.ConfigValues.integer;
+import static io.toedit.stream.ConfigValues.longValue;
+import static io.toedit.stream.ConfigValues.require;
+
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -132,35 +137,5 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
     Properties p = toProperties();
     p.setProperty(key, value);
     return fromProperties(p);
-  }
-
-  private static void require(boolean ok, String message) {
-    if (!ok) {
-      throw new IllegalArgumentException(message);
-    }
-  }
-
-  private static boolean bool(Map<String, String> v, String key) {
-    String s = v.get(key).toLowerCase(Locale.ROOT);
-    if (!s.equals("true") && !s.equals("false")) {
-      throw new IllegalArgumentException(key + " must be true or false, got '" + v.get(key) + "'");
-    }
-    return Boolean.parseBoolean(s);
-  }
-
-  private static int integer(Map<String, String> v, String key) {
-    try {
-      return Integer.parseInt(v.get(key));
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(key + " must be an integer, got '" + v.get(key) + "'", e);
-    }
-  }
-
-  private static long longValue(Map<String, String> v, String key) {
-    try {
-      return Long.parseLong(v.get(key));
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(key + " must be an integer, got '" + v.get(key) + "'", e);
-    }
   }
 }

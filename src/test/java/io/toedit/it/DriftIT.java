@@ -79,7 +79,7 @@ class DriftIT {
     String run = KafkaTestCluster.uniqueTopic("drift-it");
     AtomicReference<DriftQueries> queries = new AtomicReference<>(DriftQueries.none());
     PipelineMetrics metrics = new PipelineMetrics();
-    try (OperatorServer server = OperatorServer.start("127.0.0.1", 0, metrics.registry(), new Delegate(queries),
+    try (OperatorServer server = OperatorServer.start("127.0.0.1", 0, metrics.registry(), DriftQueries.deferred(queries::get),
         metrics::status)) {
       Properties props = KafkaTestCluster.clientProperties();
       props.setProperty(StreamsConfig.APPLICATION_ID_CONFIG, run);
@@ -236,28 +236,5 @@ class DriftIT {
     }
     assertEquals(limit, out.size(), resource);
     return out;
-  }
-
-  /** The queries are only known once Streams runs, after the server (and its port) exists. */
-  private record Delegate(AtomicReference<DriftQueries> target) implements DriftQueries {
-    @Override
-    public List<Map<String, Object>> windows(String source, String stream, long fromMs, long toMs) {
-      return target.get().windows(source, stream, fromMs, toMs);
-    }
-
-    @Override
-    public List<Map<String, Object>> latest() {
-      return target.get().latest();
-    }
-
-    @Override
-    public List<Map<String, Object>> localWindows(String source, String stream, long fromMs, long toMs) {
-      return target.get().localWindows(source, stream, fromMs, toMs);
-    }
-
-    @Override
-    public List<Map<String, Object>> localLatest() {
-      return target.get().localLatest();
-    }
   }
 }

@@ -1,0 +1,53 @@
+package io.toedit.stream;
+
+import java.util.Locale;
+import java.util.Map;
+
+/** Typed reads of {@code toedit.*} settings, with errors that name the key and the bad value. */
+final class ConfigValues {
+
+  private ConfigValues() {
+  }
+
+  static void require(boolean ok, String message) {
+    if (!ok) {
+      throw new IllegalArgumentException(message);
+    }
+  }
+
+  static boolean bool(Map<String, String> v, String key) {
+    String s = v.get(key).toLowerCase(Locale.ROOT);
+    if (!s.equals("true") && !s.equals("false")) {
+      throw new IllegalArgumentException(key + " must be true or false, got '" + v.get(key) + "'");
+    }
+    return Boolean.parseBoolean(s);
+  }
+
+  static int integer(Map<String, String> v, String key) {
+    try {
+      return Integer.parseInt(v.get(key));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(key + " must be an integer, got '" + v.get(key) + "'", e);
+    }
+  }
+
+  static long longValue(Map<String, String> v, String key) {
+    try {
+      return Long.parseLong(v.get(key));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(key + " must be an integer, got '" + v.get(key) + "'", e);
+    }
+  }
+
+  static double finite(Map<String, String> v, String key) {
+    try {
+      double d = Double.parseDouble(v.get(key));
+      if (Double.isNaN(d) || Double.isInfinite(d)) {
+        throw new NumberFormatException("not finite");
+      }
+      return d;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(key + " must be a number, got '" + v.get(key) + "'", e);
+    }
+  }
+}
