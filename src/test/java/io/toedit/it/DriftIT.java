@@ -192,6 +192,43 @@ class DriftIT {
         assertTrue(scrape.contains("toedit_drift_mean_nll{source=\"" + STORIES + "\",stream=\"raw\"}"), scrape);
         assertTrue(scrape.contains("toedit_drift_distinct2{source=\"" + BARD + "\",stream=\"edited\"}"));
         assertNull(runner.failure());
+
+        // A second instance of the same application: its server must give the same answers, from its
+        // own stores or by forwarding to the owner (application.server), whichever owns the keys now.
+        PipelineMetrics metrics2 = new PipelineMetrics();
+        AtomicReference<DriftQueries> queries2 = new AtomicReference<>(DriftQueries.none());
+        try (OperatorServer server2 = OperatorServer.start("127.0.0.1", 0, metrics2.registry(),
+            DriftQueries.deferred(queries2::get), metrics2::status)) {
+          Properties props2 = (Properties) props.clone();
+          props2.setProperty(StreamsConfig.STATE_DIR_CONFIG, tmp.resolve("state2").toString());
+          props2.setProperty(StreamsConfig.APPLICATION_SERVER_CONFIG, "127.0.0.1:" + server2.port());
+          try (PipelineRunner runner2 = PipelineRunner.start(props2, tokenizer, scorer, EditConfig.defaults(), metrics2)) {
+            queries2.set(new StoreDriftQueries(runner2.streams(), config.drift(), tokenizer.vocabulary(),
+                StoreDriftQueries.applicationServer(props2)));
+            String base2 = "http://127.0.0.1:" + server2.port();
+            String path = "/api/drift?source=" + URLEncoder.encode(BARD, StandardCharsets.UTF_8) + "&stream=raw";
+            long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+            HttpResponse<String> fromFirst = null;
+            HttpResponse<String> fromSecond = null;
+            HttpResponse<String> latestSecond = null;
+            while (System.nanoTime() < deadline) {
+              fromFirst = get(base + path);
+              fromSecond = get(base2 + path);
+              latestSecond = get(base2 + "/api/windows/latest");
+              if (fromFirst.statusCode() == 200 && fromSecond.statusCode() == 200 && latestSecond.statusCode() == 200
+                  && JSON.readTree(fromFirst.body()).equals(list) && JSON.readTree(fromSecond.body()).equals(list)
+                  && JSON.readTree(latestSecond.body()).size() == 4) {
+                break;
+              }
+              Thread.sleep(1000);
+            }
+            assertEquals(list, JSON.readTree(fromSecond.body()), "second instance: " + fromSecond.body());
+            assertEquals(list, JSON.readTree(fromFirst.body()), "first instance after the rebalance: " + fromFirst.body());
+            assertEquals(4, JSON.readTree(latestSecond.body()).size(), latestSecond.body());
+            assertEquals(404, get(base2 + "/api/drift?source=nirgendwo&stream=raw").statusCode());
+            assertNull(runner2.failure());
+          }
+        }
       }
     }
   }
