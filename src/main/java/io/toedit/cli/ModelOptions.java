@@ -43,8 +43,13 @@ public final class ModelOptions {
       description = "Context tokens carried into each following window. Default: ${DEFAULT-VALUE}.")
   int windowOverlap;
 
+  @Option(names = "--attention-budget", paramLabel = "N",
+      description = "Most attention scores (B x heads x query chunk x keys) materialised at once; queries are "
+          + "processed in chunks that fit. Default: " + "${DEFAULT-VALUE}.")
+  long attentionBudget = D.attentionBudget();
+
   public ModelSettings toSettings() {
     return new ModelSettings(modelDir, device, workers != null ? workers : D.workers(), threads, topK,
-        maxBatchTokens, window, windowOverlap, D.attentionBudget());
+        maxBatchTokens, window, windowOverlap, attentionBudget);
   }
 }

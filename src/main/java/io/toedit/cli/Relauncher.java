@@ -22,6 +22,17 @@ final class Relauncher {
   static final String MODULE = "jdk.incubator.foreign";
   static final String PARENT_ENV = "TOEDIT_LAUNCHER_PID";
 
+  /**
+   * glibc malloc settings for the child (each only when not already set): keep freed memory in the heap
+   * instead of returning it with munmap/trim, so the forward pass's multi-megabyte temporaries are not
+   * page-faulted in afresh on every operation. Measured on 2 vCPUs: attention chunks of 1 Mi scores
+   * took 2x less CPU per forward pass with these than without.
+   */
+  static final java.util.Map<String, String> MALLOC_TUNING = java.util.Map.of(
+      "MALLOC_MMAP_THRESHOLD_", Integer.toString(256 << 20),
+      "MALLOC_TRIM_THRESHOLD_", Integer.toString(1 << 30),
+      "MALLOC_TOP_PAD_", Integer.toString(256 << 20));
+
   private Relauncher() {
   }
 
@@ -43,6 +54,7 @@ final class Relauncher {
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
     pb.environment().put(PARENT_ENV, Long.toString(ProcessHandle.current().pid()));
+    MALLOC_TUNING.forEach(pb.environment()::putIfAbsent);
     Process child = pb.start();
     Thread forward = new Thread(() -> {
       if (child.isAlive()) {

@@ -230,8 +230,22 @@ final class LlamaModel implements AutoCloseable {
     NDIndex rows = new NDIndex().addSliceDim(0, t);
     NDArray cosT = cos.get(m, rows).reshape(1, t, a);                   // [1, T, A]
     NDArray sinT = sin.get(m, rows).reshape(1, t, a);                   // [1, T, A]
-    // query chunk so that B x heads x Tq x T stays within the budget
-    int tq = (int) Math.max(1, Math.min(t, budget / ((long) b * nh * t)));
+    // causal query chunks [q0, q1): each sees keys [0, q1), so B x heads x Tq x q1 stays within the budget;
+    // early chunks see few keys and can hold more queries. Chunks and their masks are shared by all layers.
+    int[] bounds = queryChunks(t, (long) b * nh, budget);
+    int chunkCount = bounds.length - 1;
+    NDArray[] masks = new NDArray[chunkCount];
+    for (int c = 0; c < chunkCount; c++) {
+      int q0 = bounds[c];
+      int q1 = bounds[c + 1];
+      masks[c] = causal != null                                           // [Tq, Tk]
+          ? causal.get(m, new NDIndex().addSliceDim(q0, q1).addSliceDim(0, q1))
+          : m.create(FloatBuffer.wrap(causalMask(q0, q1, q1)), new Shape(q1 - q0, q1));
+    }
+    long[] splitAt = new long[chunkCount - 1];
+    for (int c = 1; c < chunkCount; c++) {
+      splitAt[c - 1] = bounds[c];
+    }
     for (int l = 0; l < cfg.numLayers(); l++) {
       NDArray y = Linear.linear(rmsNorm(x), wQkv[l]).singletonOrThrow()
           .reshape(b, t, 2 * a + nkv * hd);                               // [B, T, 2A + Dkv]
@@ -243,17 +257,16 @@ final class LlamaModel implements AutoCloseable {
           .reshape(b, t, nkv, hd).transpose(0, 2, 3, 1).reshape(-1).reshape(b, nkv, hd, t); // [B, kv, hd, T]
       NDArray v = y.get(new NDIndex().addAllDim(2).addSliceDim(2 * a, 2 * a + nkv * hd))
           .reshape(b, t, nkv, hd).transpose(0, 2, 1, 3).reshape(-1).reshape(b, nkv, t, hd); // [B, kv, T, hd]
+      NDList qs = chunkCount == 1 ? new NDList(q) : q.split(splitAt, 3);  // [B, kv, g, Tq, hd] each
       NDList chunks = new NDList();
-      for (int q0 = 0; q0 < t; q0 += tq) {
-        int q1 = Math.min(t, q0 + tq);
+      for (int c = 0; c < chunkCount; c++) {
+        int q0 = bounds[c];
+        int q1 = bounds[c + 1];
         int n = q1 - q0;
-        NDArray qc = q.get(new NDIndex().addAllDim(3).addSliceDim(q0, q1))
-            .reshape(b, nkv, g * n, hd);                                  // [B, kv, g*Tq, hd]
+        NDArray qc = qs.get(c).reshape(b, nkv, g * n, hd);                 // [B, kv, g*Tq, hd]
         NDArray kc = q1 == t ? kT : kT.get(new NDIndex().addAllDim(3).addSliceDim(0, q1)); // [B, kv, hd, Tk]
         NDArray vc = q1 == t ? v : v.get(new NDIndex().addAllDim(2).addSliceDim(0, q1));   // [B, kv, Tk, hd]
-        NDArray mask = causal != null                                     // [Tq, Tk]
-            ? causal.get(m, new NDIndex().addSliceDim(q0, q1).addSliceDim(0, q1))
-            : m.create(FloatBuffer.wrap(causalMask(q0, q1, q1)), new Shape(n, q1));
+        NDArray mask = masks[c];
         NDArray p = qc.matMul(kc).reshape(b, nkv, g, n, q1).add(mask)     // [B, kv, g, Tq, Tk]
             .softmax(4).reshape(b, nkv, g * n, q1);
         chunks.add(p.matMul(vc).reshape(b, nkv, g, n, hd));             // [B, kv, g, Tq, hd]
@@ -268,6 +281,26 @@ final class LlamaModel implements AutoCloseable {
       x = x.add(Linear.linear(act, wDown[l]).singletonOrThrow());         // [N, H]
     }
     return rmsNorm(x);
+  }
+
+  /**
+   * Query chunk boundaries 0 = b[0] < ... < b[n] = t: the chunk [q0, q1) attends to q1 keys, so it holds
+   * the most queries {@code n} with {@code rows * n * (q0 + n) <= budget} (at least one query).
+   */
+  static int[] queryChunks(int t, long rows, long budget) {
+    double cap = Math.max(1.0, (double) budget / rows);
+    java.util.List<Integer> out = new java.util.ArrayList<>();
+    out.add(0);
+    int q0 = 0;
+    while (q0 < t) {
+      int n = (int) Math.floor((-q0 + Math.sqrt((double) q0 * q0 + 4 * cap)) / 2);
+      while (n > 1 && (double) n * (q0 + n) > cap) {
+        n--;
+      }
+      q0 = Math.min(t, q0 + Math.max(1, n));
+      out.add(q0);
+    }
+    return out.stream().mapToInt(Integer::intValue).toArray();
   }
 
   private NDArray rmsNorm(NDArray x) {
