@@ -297,6 +297,11 @@ public final class LocalBroker implements AutoCloseable {
     p.put("min.insync.replicas", "1");
     p.put("default.replication.factor", "1");
     p.put("group.initial.rebalance.delay.ms", "0");
+    // A development broker shares its machine with the pipeline and builds: with the 9 s default a
+    // CPU-starved single node can fence itself (its heartbeats to its own controller time out), and
+    // producers then see NOT_LEADER_OR_FOLLOWER and lose sequence state.
+    p.put("broker.session.timeout.ms", "60000");
+    p.put("broker.heartbeat.interval.ms", "2000");
     p.put("auto.create.topics.enable", "true");
     return p;
   }

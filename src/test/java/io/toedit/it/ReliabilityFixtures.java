@@ -107,11 +107,21 @@ final class ReliabilityFixtures {
     p.setProperty("linger.ms", "5");
     try (KafkaProducer<byte[], byte[]> producer =
         new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+      List<java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata>> sent = new ArrayList<>();
       for (int i = 0; i < docs.size(); i++) {
         RawDocument d = docs.get(i);
-        producer.send(new ProducerRecord<>(topic, utf8(d.getId()), wire(d, i)));
+        sent.add(producer.send(new ProducerRecord<>(topic, utf8(d.getId()), wire(d, i))));
       }
       producer.flush();
+      // A send that failed must fail the test here, not surface later as a pipeline that "lost" input.
+      for (int i = 0; i < sent.size(); i++) {
+        try {
+          sent.get(i).get();
+        } catch (Exception e) {
+          throw new IllegalStateException("producing input record " + i + " of " + sent.size() + " to " + topic
+              + " failed (broker overloaded?): " + e.getCause(), e);
+        }
+      }
     }
   }
 
