@@ -1,26 +1,20 @@
 package io.toedit.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.toedit.drift.DocumentObservation;
 import io.toedit.drift.Reference;
 import io.toedit.drift.StreamKind;
 import io.toedit.drift.SummaryConfig;
 import io.toedit.edit.TokenScores;
+import io.toedit.model.Corpus;
 import io.toedit.model.Scorer;
 import io.toedit.model.TextTokenizer;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
-import java.util.zip.GZIPInputStream;
 
 /**
  * Tokenizes and (optionally) scores a JSONL corpus and folds it into a drift {@link Reference} cut
@@ -49,34 +43,16 @@ final class CorpusProfiler {
 
   Reference profile(Path input, String name, SummaryConfig config, int documentsPerWindow) throws IOException {
     Reference.Accumulator acc = Reference.accumulator(name, config);
-    ObjectMapper json = new ObjectMapper();
     List<int[]> batch = new ArrayList<>();
-    long lineNo = 0;
-    try (InputStream raw = Files.newInputStream(input);
-        InputStream in = input.toString().toLowerCase(Locale.ROOT).endsWith(".gz") ? new GZIPInputStream(raw) : raw;
-        BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-      for (String line = reader.readLine(); line != null; line = reader.readLine()) {
-        lineNo++;
-        if (line.isBlank()) {
-          continue;
-        }
-        JsonNode node;
-        try {
-          node = json.readTree(line);
-        } catch (IOException e) {
-          throw new IllegalArgumentException(input + " line " + lineNo + " is not JSON: " + e.getMessage(), e);
-        }
-        JsonNode text = node.get(textField);
-        if (text == null || !text.isTextual()) {
-          throw new IllegalArgumentException(input + " line " + lineNo + " has no string field '" + textField
-              + "' (choose another with --text-field)");
-        }
-        int[] ids = tokenizer.encode(text.asText()).ids();
-        batch.add(maxTokens > 0 && ids.length > maxTokens ? Arrays.copyOf(ids, maxTokens) : ids);
+    try (InputStream raw = Files.newInputStream(input)) {
+      Corpus.forEachDocument(raw, input.toString(), textField, (id, text) -> {
+        batch.add(Corpus.cut(tokenizer.encode(text).ids(), maxTokens));
         if (batch.size() == BATCH) {
           flush(batch, acc, documentsPerWindow);
         }
-      }
+      });
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(e.getMessage() + " (choose the text field with --text-field)", e);
     }
     flush(batch, acc, documentsPerWindow);
     return acc.build();

@@ -29,8 +29,20 @@ public final class Corpus {
   /** Reads a {@code .jsonl} or {@code .jsonl.gz} file; a line without a {@code text} string is an error. */
   public static List<String[]> readJsonl(InputStream raw, String name) {
     List<String[]> out = new ArrayList<>();
+    forEachDocument(raw, name, "text", (id, text) -> out.add(new String[] {id, text}));
+    return out;
+  }
+
+  /**
+   * Streams the documents of a {@code .jsonl} or {@code .jsonl.gz} input (gzip when {@code name}
+   * ends with {@code .gz}) to {@code sink} as (id, text), without holding the file in memory. The id
+   * is the {@code id} field, else {@code line-N}. A line that is not JSON or lacks a string
+   * {@code textField} is an error naming the line.
+   */
+  public static void forEachDocument(InputStream raw, String name, String textField,
+      java.util.function.BiConsumer<String, String> sink) {
     ObjectMapper json = new ObjectMapper();
-    try (InputStream in = name.endsWith(".gz") ? new GZIPInputStream(raw) : raw;
+    try (InputStream in = name.toLowerCase(java.util.Locale.ROOT).endsWith(".gz") ? new GZIPInputStream(raw) : raw;
         BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
       String line;
       int n = 0;
@@ -45,15 +57,19 @@ public final class Corpus {
         } catch (IOException e) {
           throw new IllegalArgumentException(name + ":" + n + ": not a JSON object: " + e.getMessage(), e);
         }
-        if (!node.path("text").isTextual()) {
-          throw new IllegalArgumentException(name + ":" + n + ": field 'text' is missing or not a string");
+        if (!node.path(textField).isTextual()) {
+          throw new IllegalArgumentException(name + ":" + n + ": field '" + textField + "' is missing or not a string");
         }
-        out.add(new String[] {node.path("id").asText("line-" + n), node.get("text").asText()});
+        sink.accept(node.path("id").asText("line-" + n), node.get(textField).asText());
       }
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot read " + name, e);
     }
-    return out;
+  }
+
+  /** The first {@code maxTokens} ids ({@code 0} = all). */
+  public static int[] cut(int[] ids, int maxTokens) {
+    return maxTokens > 0 && ids.length > maxTokens ? Arrays.copyOf(ids, maxTokens) : ids;
   }
 
   public static List<String[]> readJsonl(Path file) throws NoSuchFileException {
@@ -71,8 +87,7 @@ public final class Corpus {
   public static List<Doc> tokenize(List<String[]> docs, TextTokenizer tok, int maxTokens) {
     List<Doc> out = new ArrayList<>(docs.size());
     for (String[] d : docs) {
-      int[] ids = tok.encode(d[1]).ids();
-      out.add(new Doc(d[0], maxTokens > 0 && ids.length > maxTokens ? Arrays.copyOf(ids, maxTokens) : ids));
+      out.add(new Doc(d[0], cut(tok.encode(d[1]).ids(), maxTokens)));
     }
     return out;
   }

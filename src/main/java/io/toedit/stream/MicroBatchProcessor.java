@@ -174,6 +174,7 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
     // larger budget) is scored in budget-sized chunks; a single record over the budget goes alone.
     DocumentOutcome[] byEntry = new DocumentOutcome[entries.size()];
     long startNanos = System.nanoTime();
+    long batchTokens = 0;
     int from = 0;
     while (from < toScore.size()) {
       int to = from;
@@ -195,13 +196,10 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
       for (int j = 0; j < sources.size(); j++) {
         byEntry[toScore.get(from + j)] = outcomes.get(j);
       }
+      batchTokens += chunkTokens;
       from = to;
     }
     long batchNanos = System.nanoTime() - startNanos;
-    long batchTokens = 0;
-    for (int i : toScore) {
-      batchTokens += entries.get(i).value.tokens();
-    }
     stats.batchDone(toScore.size(), batchTokens, batchNanos);
     for (int i = 0; i < entries.size(); i++) {
       DocumentOutcome o = byEntry[i];
