@@ -114,11 +114,37 @@ public final class KafkaTestCluster {
           }
         }
       }
+      awaitLeaders(admin, List.of(topics));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while creating topics", e);
     } catch (java.util.concurrent.TimeoutException e) {
       throw new IllegalStateException("creating topics timed out", e);
+    }
+  }
+
+  /**
+   * Waits until every partition of {@code topics} has a leader: a producer that writes into a
+   * partition whose leader is not up yet gets NOT_LEADER_OR_FOLLOWER, and its idempotent retries
+   * can end in OutOfOrderSequence errors that fail the sends.
+   */
+  private static void awaitLeaders(Admin admin, List<String> topics) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (true) {
+      try {
+        boolean ready = admin.describeTopics(topics).allTopicNames().get(10, TimeUnit.SECONDS).values().stream()
+            .flatMap(d -> d.partitions().stream())
+            .allMatch(p -> p.leader() != null && p.leader().id() >= 0);
+        if (ready) {
+          return;
+        }
+      } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+        // metadata not propagated yet: retry below
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("partitions of " + topics + " have no leader after 60 s");
+      }
+      Thread.sleep(200);
     }
   }
 

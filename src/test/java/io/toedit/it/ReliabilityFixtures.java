@@ -105,6 +105,8 @@ final class ReliabilityFixtures {
     p.putAll(client);
     p.setProperty("acks", "all");
     p.setProperty("linger.ms", "5");
+    // one request in flight: a retried batch can never race a later one into a sequence error
+    p.setProperty("max.in.flight.requests.per.connection", "1");
     try (KafkaProducer<byte[], byte[]> producer =
         new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
       List<java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata>> sent = new ArrayList<>();
