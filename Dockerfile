@@ -16,7 +16,7 @@ WORKDIR /opt/toedit
 COPY --from=build /src/target/toedit-streams.jar /opt/toedit/toedit-streams.jar
 COPY --from=build /src/target/lib /opt/toedit/lib
 ENV DJL_CACHE_DIR=/var/lib/toedit/djl-cache \
-    JDK_JAVA_OPTIONS="--add-modules=jdk.incubator.foreign -Dai.djl.offline=true -Dai.djl.default_engine=PyTorch"
+    JDK_JAVA_OPTIONS="--add-modules=jdk.incubator.foreign,jdk.incubator.vector -XX:CompileCommand=quiet -XX:CompileCommand=dontinline,io.toedit.model.SimdAttention::scores* -XX:CompileCommand=dontinline,io.toedit.model.SimdAttention::expSum -XX:CompileCommand=dontinline,io.toedit.model.SimdAttention::weighted* -Dai.djl.offline=true -Dai.djl.default_engine=PyTorch"
 USER toedit
 VOLUME ["/var/lib/toedit"]
 EXPOSE 8080

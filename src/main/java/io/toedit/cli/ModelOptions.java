@@ -1,5 +1,6 @@
 package io.toedit.cli;
 
+import io.toedit.model.AttentionKernel;
 import io.toedit.model.ModelSettings;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
@@ -48,8 +49,22 @@ public final class ModelOptions {
           + "processed in chunks that fit. Default: " + "${DEFAULT-VALUE}.")
   long attentionBudget = D.attentionBudget();
 
+  @Option(names = "--attention", paramLabel = "auto|simd|sdpa|ndarray", defaultValue = "auto",
+      converter = AttentionConverter.class,
+      description = "Attention kernel: simd (Java Vector API, CPU, head_dim a multiple of 8), sdpa (PyTorch's "
+          + "fused scaled_dot_product_attention), ndarray (chunked NDArray ops). auto: simd on a CPU for "
+          + "head_dim <= 16, sdpa on a GPU, else ndarray. Default: ${DEFAULT-VALUE}.")
+  AttentionKernel attention;
+
+  static final class AttentionConverter implements picocli.CommandLine.ITypeConverter<AttentionKernel> {
+    @Override
+    public AttentionKernel convert(String value) {
+      return AttentionKernel.parse(value);
+    }
+  }
+
   public ModelSettings toSettings() {
     return new ModelSettings(modelDir, device, workers != null ? workers : D.workers(), threads, topK,
-        maxBatchTokens, window, windowOverlap, attentionBudget);
+        maxBatchTokens, window, windowOverlap, attentionBudget, attention);
   }
 }

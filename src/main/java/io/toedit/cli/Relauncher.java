@@ -1,5 +1,6 @@
 package io.toedit.cli;
 
+import io.toedit.model.Models;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,13 +14,15 @@ import java.util.Optional;
  * datasketches-memory 4, which is built on Java 17's incubating foreign-memory API and needs
  * {@code --add-modules=jdk.incubator.foreign}. A jar manifest cannot add a module, so when the
  * module is missing the launcher starts the same command once more in a child JVM with the flag
- * (and the same JVM options and class path), forwards termination to it and exits with its code.
+ * (and the same JVM options and class path), forwards termination to it and exits with its code. The
+ * child also gets {@code jdk.incubator.vector} and the JIT hints of the CPU attention kernel
+ * ({@link Models#jitFlags()}); without them scoring on a CPU falls back to the slower NDArray attention.
  * The child stops by itself if this parent dies (even by {@code kill -9}), halting as abruptly as
  * the parent did so crash semantics are preserved.
  */
 final class Relauncher {
 
-  static final String MODULE = "jdk.incubator.foreign";
+  static final List<String> MODULES = List.of("jdk.incubator.foreign", "jdk.incubator.vector");
   static final String PARENT_ENV = "TOEDIT_LAUNCHER_PID";
 
   /**
@@ -37,7 +40,7 @@ final class Relauncher {
   }
 
   static boolean moduleMissing() {
-    return ModuleLayer.boot().findModule(MODULE).isEmpty();
+    return MODULES.stream().anyMatch(m -> ModuleLayer.boot().findModule(m).isEmpty());
   }
 
   /** Runs {@code args} in a child JVM with the module added; returns the child's exit code. */
@@ -46,7 +49,8 @@ final class Relauncher {
         .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     List<String> cmd = new ArrayList<>();
     cmd.add(java);
-    cmd.add("--add-modules=" + MODULE);
+    cmd.add("--add-modules=" + String.join(",", MODULES));
+    cmd.addAll(Models.jitFlags());
     cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));

@@ -39,18 +39,46 @@ final class LlamaModel implements AutoCloseable {
   private final NDArray[] wDown;        // per layer [H, I]
   private final NDArray cos;            // [maxPos, A] cos(pos * invFreq) tiled over heads
   private final NDArray sin;            // [maxPos, A]
+  private final NDArray meanColumn;     // [H, 16] filled with 1/H (a matrix product, not a vector one)
   private final NDArray causal;         // [maxPos, maxPos] 0 on and below the diagonal, -inf above; null if large
   private static final int MASK_TABLE_MAX = 2048;
-  private final int ropeRows;
+  static final int ROW_ALIGN = 32;
+  private final int ropeRows;           // longest sequence accepted
+  private final int tableRows;          // ropeRows rounded up to ROW_ALIGN: rows of the RoPE and mask tables
+  private final AttentionKernel attention;   // resolved: SIMD, SDPA or NDARRAY
+  private final SdpaAttention sdpa;           // null unless attention == SDPA
 
   /** Forward output for a padded batch, flattened over {@code [B, T]} (and k). Plain arrays. */
   record Output(int batch, int time, int k, float[] targetLogProbs, int[] topIds, float[] topLogProbs) {
+
+    /** The same output over the first {@code t} positions of every row. */
+    Output firstColumns(int t) {
+      float[] lp = new float[batch * t];
+      int[] ids = new int[batch * t * k];
+      float[] lps = new float[batch * t * k];
+      for (int b = 0; b < batch; b++) {
+        System.arraycopy(targetLogProbs, b * time, lp, b * t, t);
+        System.arraycopy(topIds, b * time * k, ids, b * t * k, t * k);
+        System.arraycopy(topLogProbs, b * time * k, lps, b * t * k, t * k);
+      }
+      return new Output(batch, t, k, lp, ids, lps);
+    }
   }
 
-  LlamaModel(Path dir, LlamaConfig cfg, NDManager base, int ropeRows) {
+  LlamaModel(Path dir, LlamaConfig cfg, NDManager base, int ropeRows, AttentionKernel attention) {
+    if (attention == AttentionKernel.AUTO) {
+      throw new IllegalArgumentException("resolve AttentionKernel.AUTO before loading the model");
+    }
+    if (attention == AttentionKernel.SIMD && !(AttentionKernel.simdAvailable() && AttentionKernel.simdSupports(cfg.headDim()))) {
+      throw new IllegalArgumentException("attention=simd needs the JVM module " + AttentionKernel.VECTOR_MODULE
+          + " (--add-modules=" + AttentionKernel.VECTOR_MODULE + ") and a head_dim that is a multiple of 8; this JVM "
+          + (AttentionKernel.simdAvailable() ? "has the module" : "lacks the module") + ", head_dim is " + cfg.headDim());
+    }
     this.cfg = cfg;
     this.base = base;
     this.ropeRows = ropeRows;
+    this.tableRows = (ropeRows + ROW_ALIGN - 1) / ROW_ALIGN * ROW_ALIGN;
+    this.attention = attention;
     Safetensors st = Safetensors.open(dir);
     this.digest = st.digest();
     int h = cfg.hiddenSize();
@@ -107,18 +135,27 @@ final class LlamaModel implements AutoCloseable {
     // RoPE tables, computed in double: pair (i, i + headDim/2) rotates by pos * invFreq[i]
     double[] inv = cfg.inverseFrequencies();
     int a = (nh + nkv) * hd;
-    float[] c = new float[ropeRows * a];
-    float[] s = new float[ropeRows * a];
-    for (int pos = 0; pos < ropeRows; pos++) {
+    float[] c = new float[tableRows * a];
+    float[] s = new float[tableRows * a];
+    for (int pos = 0; pos < tableRows; pos++) {
       for (int col = 0; col < a; col++) {
         double angle = pos * inv[(col % hd) % (hd / 2)];
         c[pos * a + col] = (float) Math.cos(angle);
         s[pos * a + col] = (float) Math.sin(angle);
       }
     }
-    cos = create(c, ropeRows, a);
-    sin = create(s, ropeRows, a);
-    causal = ropeRows <= MASK_TABLE_MAX ? create(causalMask(0, ropeRows, ropeRows), ropeRows, ropeRows) : null;
+    cos = create(c, tableRows, a);
+    sin = create(s, tableRows, a);
+    causal = attention == AttentionKernel.NDARRAY && tableRows <= MASK_TABLE_MAX
+        ? create(causalMask(0, tableRows, tableRows), tableRows, tableRows) : null;
+    sdpa = attention == AttentionKernel.SDPA ? new SdpaAttention(base) : null;
+    float[] col = new float[h];
+    java.util.Arrays.fill(col, 1f / h);
+    meanColumn = create(col, h, 1);
+  }
+
+  AttentionKernel attention() {
+    return attention;
   }
 
   /** Additive causal mask rows [q0, q1) over keys [0, tk): 0 where key <= query, -inf above. */
@@ -185,20 +222,25 @@ final class LlamaModel implements AutoCloseable {
     if (t > ropeRows) {
       throw new IllegalArgumentException("sequence of " + t + " tokens exceeds the forward limit " + ropeRows);
     }
-    long[] flat = new long[b * t];
-    long[] targets = new long[b * t];
+    // rows are padded to a multiple of ROW_ALIGN so that every sequence starts at the same place relative to
+    // the matrix kernels' row blocks, alone or in a batch (MKL sums a partial last block in another order)
+    int tp = Math.min(tableRows, (t + ROW_ALIGN - 1) / ROW_ALIGN * ROW_ALIGN);
+    long[] flat = new long[b * tp];
+    long[] targets = new long[b * tp];
     for (int i = 0; i < b; i++) {
       for (int j = 0; j < t; j++) {
-        flat[i * t + j] = ids[i][j];
-        targets[i * t + j] = j + 1 < lengths[i] ? ids[i][j + 1] : 0;
+        flat[i * tp + j] = ids[i][j];
+        targets[i * tp + j] = j + 1 < lengths[i] ? ids[i][j + 1] : 0;
       }
     }
+    Output o;
     try (NDManager m = base.newSubManager()) {
       NDArray tokens = m.create(flat);                                    // [N]
       NDArray x = embed.get(m, new NDIndex("{}", tokens));               // [N, H]
-      NDArray h = hidden(m, x, b, t, attentionBudget);                    // [N, H] normalised, no gain
-      return headOutput(m, h, m.create(targets, new Shape(b * t, 1)), b, t, k, attentionBudget);
+      NDArray h = hidden(m, x, b, tp, lengths, attentionBudget);          // [N, H] normalised, no gain
+      o = headOutput(m, h, m.create(targets, new Shape(b * tp, 1)), b, tp, k, attentionBudget);
     }
+    return tp == t ? o : o.firstColumns(t);
   }
 
   /** Full logits of one sequence (test aid: compare with float64 references). */
@@ -209,7 +251,7 @@ final class LlamaModel implements AutoCloseable {
         flat[i] = ids[i];
       }
       NDArray x = embed.get(m, new NDIndex("{}", m.create(flat)));
-      NDArray h = hidden(m, x, 1, ids.length, Long.MAX_VALUE);
+      NDArray h = hidden(m, x, 1, ids.length, new int[] {ids.length}, Long.MAX_VALUE);
       float[] all = Linear.linear(h, head).singletonOrThrow().toFloatArray();
       float[][] out = new float[ids.length][cfg.vocabSize()];
       for (int i = 0; i < ids.length; i++) {
@@ -220,43 +262,106 @@ final class LlamaModel implements AutoCloseable {
   }
 
   /** The decoder stack; returns the final hidden state, RMS-normalised (its gain is in the head). */
-  private NDArray hidden(NDManager m, NDArray x, int b, int t, long budget) {
+  private NDArray hidden(NDManager m, NDArray x, int b, int t, int[] lengths, long budget) {
     int hd = cfg.headDim();
     int nh = cfg.numHeads();
     int nkv = cfg.numKvHeads();
-    int g = nh / nkv;
     int a = (nh + nkv) * hd;
     int inter = cfg.intermediateSize();
     NDIndex rows = new NDIndex().addSliceDim(0, t);
     NDArray cosT = cos.get(m, rows).reshape(1, t, a);                   // [1, T, A]
     NDArray sinT = sin.get(m, rows).reshape(1, t, a);                   // [1, T, A]
-    // causal query chunks [q0, q1): each sees keys [0, q1), so B x heads x Tq x q1 stays within the budget;
-    // early chunks see few keys and can hold more queries. Chunks and their masks are shared by all layers.
-    int[] bounds = queryChunks(t, (long) b * nh, budget);
-    int chunkCount = bounds.length - 1;
-    NDArray[] masks = new NDArray[chunkCount];
-    for (int c = 0; c < chunkCount; c++) {
-      int q0 = bounds[c];
-      int q1 = bounds[c + 1];
-      masks[c] = causal != null                                           // [Tq, Tk]
-          ? causal.get(m, new NDIndex().addSliceDim(q0, q1).addSliceDim(0, q1))
-          : m.create(FloatBuffer.wrap(causalMask(q0, q1, q1)), new Shape(q1 - q0, q1));
-    }
-    long[] splitAt = new long[chunkCount - 1];
-    for (int c = 1; c < chunkCount; c++) {
-      splitAt[c - 1] = bounds[c];
-    }
+    ChunkedCausal chunked = attention == AttentionKernel.NDARRAY ? new ChunkedCausal(m, b, t, budget) : null;
     for (int l = 0; l < cfg.numLayers(); l++) {
       NDArray y = Linear.linear(rmsNorm(x), wQkv[l]).singletonOrThrow()
           .reshape(b, t, 2 * a + nkv * hd);                               // [B, T, 2A + Dkv]
       NDArray qk = y.get(new NDIndex().addAllDim(2).addSliceDim(0, a)).mul(cosT)
-          .add(y.get(new NDIndex().addAllDim(2).addSliceDim(a, 2 * a)).mul(sinT)); // [B, T, A]
+          .add(y.get(new NDIndex().addAllDim(2).addSliceDim(a, 2 * a)).mul(sinT)); // [B, T, A] = q | k
+      NDArray v = y.get(new NDIndex().addAllDim(2).addSliceDim(2 * a, 2 * a + nkv * hd)); // [B, T, Dkv]
+      NDArray att = switch (attention) {                                  // [N, heads*hd]
+        case SIMD -> attendSimd(m, qk, v, b, t, lengths);
+        case SDPA -> attendSdpa(m, qk, v, b, t);
+        default -> chunked.attend(qk, v);
+      };
+      x = x.add(Linear.linear(att, wO[l]).singletonOrThrow());            // [N, H]
+      NDArray gu = Linear.linear(rmsNorm(x), wGateUp[l]).singletonOrThrow(); // [N, 2I]
+      NDArray gate = gu.get(new NDIndex().addAllDim().addSliceDim(0, inter));
+      NDArray up = gu.get(new NDIndex().addAllDim().addSliceDim(inter, 2 * inter));
+      NDArray act = gate.mul(gate.getNDArrayInternal().sigmoid()).mul(up); // [N, I] SiLU(gate) * up
+      x = x.add(Linear.linear(act, wDown[l]).singletonOrThrow());         // [N, H]
+    }
+    return rmsNorm(x);
+  }
+
+  /** {@link SimdAttention} on host copies: one transfer of q | k | v out, one of the result back. */
+  private NDArray attendSimd(NDManager m, NDArray qk, NDArray v, int b, int t, int[] lengths) {
+    int hd = cfg.headDim();
+    int nh = cfg.numHeads();
+    int nkv = cfg.numKvHeads();
+    int stride = (nh + 2 * nkv) * hd;
+    float[] host = NDArrays.concat(new NDList(qk, v), 2).toFloatArray(); // [B, T, q | k | v]
+    float[] out = new float[b * t * nh * hd];
+    SimdAttention.attend(host, stride, nh * hd, (nh + nkv) * hd, b, t, lengths, nh, nkv, hd, out);
+    return m.create(FloatBuffer.wrap(out), new Shape((long) b * t, (long) nh * hd));
+  }
+
+  /** PyTorch's fused causal attention on the model's device ({@link SdpaAttention}). */
+  private NDArray attendSdpa(NDManager m, NDArray qk, NDArray v, int b, int t) {
+    int hd = cfg.headDim();
+    int nh = cfg.numHeads();
+    int nkv = cfg.numKvHeads();
+    NDArray q = qk.get(new NDIndex().addAllDim(2).addSliceDim(0, nh * hd)).reshape(b, t, nh, hd).transpose(0, 2, 1, 3);
+    NDArray k = qk.get(new NDIndex().addAllDim(2).addSliceDim(nh * hd, (nh + nkv) * hd)).reshape(b, t, nkv, hd)
+        .transpose(0, 2, 1, 3);
+    NDArray vv = v.reshape(b, t, nkv, hd).transpose(0, 2, 1, 3);
+    return sdpa.attend(m, q, k, vv, nh / nkv)                             // [B, heads, T, hd]
+        .transpose(0, 2, 1, 3).reshape((long) b * t, (long) nh * hd);
+  }
+
+  /**
+   * The NDArray attention: causal query chunks [q0, q1), each seeing keys [0, q1), so that
+   * B x heads x Tq x q1 stays within the budget (early chunks see few keys and can hold more queries).
+   * Chunks and their masks are built once per forward pass and shared by all layers.
+   */
+  private final class ChunkedCausal {
+    private final int b;
+    private final int t;
+    private final int[] bounds;
+    private final NDArray[] masks;
+    private final long[] splitAt;
+
+    ChunkedCausal(NDManager m, int b, int t, long budget) {
+      this.b = b;
+      this.t = t;
+      bounds = queryChunks(t, (long) b * cfg.numHeads(), budget);
+      int chunkCount = bounds.length - 1;
+      masks = new NDArray[chunkCount];
+      for (int c = 0; c < chunkCount; c++) {
+        int q0 = bounds[c];
+        int q1 = bounds[c + 1];
+        masks[c] = causal != null                                         // [Tq, Tk]
+            ? causal.get(m, new NDIndex().addSliceDim(q0, q1).addSliceDim(0, q1))
+            : m.create(FloatBuffer.wrap(causalMask(q0, q1, q1)), new Shape(q1 - q0, q1));
+      }
+      splitAt = new long[chunkCount - 1];
+      for (int c = 1; c < chunkCount; c++) {
+        splitAt[c - 1] = bounds[c];
+      }
+    }
+
+    /** qk {@code [B, T, q | k]} with RoPE applied, v {@code [B, T, Dkv]}; returns {@code [N, heads*hd]}. */
+    NDArray attend(NDArray qk, NDArray vIn) {
+      int hd = cfg.headDim();
+      int nh = cfg.numHeads();
+      int nkv = cfg.numKvHeads();
+      int g = nh / nkv;
+      int a = (nh + nkv) * hd;
+      int chunkCount = bounds.length - 1;
       NDArray q = qk.get(new NDIndex().addAllDim(2).addSliceDim(0, nh * hd))
           .reshape(b, t, nkv, g, hd).transpose(0, 2, 3, 1, 4).reshape(-1).reshape(b, nkv, g, t, hd); // [B, kv, g, T, hd]
       NDArray kT = qk.get(new NDIndex().addAllDim(2).addSliceDim(nh * hd, a))
           .reshape(b, t, nkv, hd).transpose(0, 2, 3, 1).reshape(-1).reshape(b, nkv, hd, t); // [B, kv, hd, T]
-      NDArray v = y.get(new NDIndex().addAllDim(2).addSliceDim(2 * a, 2 * a + nkv * hd))
-          .reshape(b, t, nkv, hd).transpose(0, 2, 1, 3).reshape(-1).reshape(b, nkv, t, hd); // [B, kv, T, hd]
+      NDArray v = vIn.reshape(b, t, nkv, hd).transpose(0, 2, 1, 3).reshape(-1).reshape(b, nkv, t, hd); // [B, kv, T, hd]
       NDList qs = chunkCount == 1 ? new NDList(q) : q.split(splitAt, 3);  // [B, kv, g, Tq, hd] each
       NDList chunks = new NDList();
       for (int c = 0; c < chunkCount; c++) {
@@ -266,21 +371,13 @@ final class LlamaModel implements AutoCloseable {
         NDArray qc = qs.get(c).reshape(b, nkv, g * n, hd);                 // [B, kv, g*Tq, hd]
         NDArray kc = q1 == t ? kT : kT.get(new NDIndex().addAllDim(3).addSliceDim(0, q1)); // [B, kv, hd, Tk]
         NDArray vc = q1 == t ? v : v.get(new NDIndex().addAllDim(2).addSliceDim(0, q1));   // [B, kv, Tk, hd]
-        NDArray mask = masks[c];
-        NDArray p = qc.matMul(kc).reshape(b, nkv, g, n, q1).add(mask)     // [B, kv, g, Tq, Tk]
+        NDArray p = qc.matMul(kc).reshape(b, nkv, g, n, q1).add(masks[c]) // [B, kv, g, Tq, Tk]
             .softmax(4).reshape(b, nkv, g * n, q1);
         chunks.add(p.matMul(vc).reshape(b, nkv, g, n, hd));             // [B, kv, g, Tq, hd]
       }
-      NDArray att = (chunks.size() == 1 ? chunks.head() : NDArrays.concat(chunks, 3))
-          .transpose(0, 3, 1, 2, 4).reshape(b * t, nh * hd);              // [N, heads*hd]
-      x = x.add(Linear.linear(att, wO[l]).singletonOrThrow());            // [N, H]
-      NDArray gu = Linear.linear(rmsNorm(x), wGateUp[l]).singletonOrThrow(); // [N, 2I]
-      NDArray gate = gu.get(new NDIndex().addAllDim().addSliceDim(0, inter));
-      NDArray up = gu.get(new NDIndex().addAllDim().addSliceDim(inter, 2 * inter));
-      NDArray act = gate.mul(gate.getNDArrayInternal().sigmoid()).mul(up); // [N, I] SiLU(gate) * up
-      x = x.add(Linear.linear(act, wDown[l]).singletonOrThrow());         // [N, H]
+      return (chunks.size() == 1 ? chunks.head() : NDArrays.concat(chunks, 3))
+          .transpose(0, 3, 1, 2, 4).reshape((long) b * t, (long) nh * hd); // [N, heads*hd]
     }
-    return rmsNorm(x);
   }
 
   /**
@@ -304,8 +401,11 @@ final class LlamaModel implements AutoCloseable {
   }
 
   private NDArray rmsNorm(NDArray x) {
-    // x / sqrt(mean(x^2) + eps); the gain is folded into the next weight
-    return x.mul(x.square().mean(new int[] {-1}, true).add((float) cfg.rmsNormEps()).pow(-0.5f));
+    // x / sqrt(mean(x^2) + eps); the gain is folded into the next weight. The mean is column 0 of a
+    // product with a [H, 16] matrix of 1/H: PyTorch's row reduction, and MKL's matrix-vector product,
+    // sum some rows in another order when they sit in a larger tensor; the matrix-matrix product does not
+    // (batch invariance: a document gets the same bits alone and in a padded batch).
+    return x.mul(x.square().matMul(meanColumn).add((float) cfg.rmsNormEps()).pow(-0.5f));
   }
 
   /** log_softmax, gather of the actual next token and top-k, all on the device, in row chunks. */
@@ -335,6 +435,9 @@ final class LlamaModel implements AutoCloseable {
 
   @Override
   public void close() {
+    if (sdpa != null) {
+      sdpa.close();
+    }
     base.close();
   }
 }

@@ -15,27 +15,34 @@ import java.nio.file.Path;
  * @param windowTokens longest sequence scored in one pass; longer ones are scored in windows
  *     ({@code 0} = the model's max_position_embeddings)
  * @param windowOverlap tokens of context carried into each following window
- * @param attentionBudget most attention-score elements (B x heads x Tq x Tk) materialised at once
+ * @param attentionBudget most attention-score elements (B x heads x Tq x Tk) materialised at once by the
+ *     {@code ndarray} attention kernel
+ * @param attention the attention kernel ({@link AttentionKernel#AUTO} picks by device and model)
  */
 public record ModelSettings(Path modelDir, String device, int workers, int threadsPerWorker, int topK,
-    int maxBatchTokens, int windowTokens, int windowOverlap, long attentionBudget) {
+    int maxBatchTokens, int windowTokens, int windowOverlap, long attentionBudget, AttentionKernel attention) {
 
   public static ModelSettings defaults() {
     int cores = Runtime.getRuntime().availableProcessors();
     // measured on 2 vCPUs: one worker per core with 1 intra-op thread each; batches of <= 2048 padded
     // tokens and attention chunks of <= 256 Ki scores keep every temporary small (large fresh buffers
     // were several times slower per element there)
-    return new ModelSettings(null, "auto", cores, 1, 8, 2048, 0, 128, 256L * 1024);
+    return new ModelSettings(null, "auto", cores, 1, 8, 2048, 0, 128, 256L * 1024, AttentionKernel.AUTO);
   }
 
   public ModelSettings withModelDir(Path dir) {
     return new ModelSettings(dir, device, workers, threadsPerWorker, topK, maxBatchTokens, windowTokens,
-        windowOverlap, attentionBudget);
+        windowOverlap, attentionBudget, attention);
   }
 
   public ModelSettings withTopK(int k) {
     return new ModelSettings(modelDir, device, workers, threadsPerWorker, k, maxBatchTokens, windowTokens,
-        windowOverlap, attentionBudget);
+        windowOverlap, attentionBudget, attention);
+  }
+
+  public ModelSettings withAttention(AttentionKernel kernel) {
+    return new ModelSettings(modelDir, device, workers, threadsPerWorker, topK, maxBatchTokens, windowTokens,
+        windowOverlap, attentionBudget, kernel);
   }
 
   /** The folder to load: {@link #modelDir()} or the bundled model. */

@@ -34,7 +34,8 @@ final class PipelineProcess implements AutoCloseable {
     List<String> cmd = new ArrayList<>();
     cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx1g");
-    cmd.add("--add-modules=jdk.incubator.foreign");
+    cmd.add("--add-modules=jdk.incubator.foreign,jdk.incubator.vector");
+    cmd.addAll(io.toedit.model.Models.jitFlags());
     cmd.add("-Dai.djl.offline=true");
     cmd.add("-Dai.djl.default_engine=PyTorch");
     cmd.add("-Dai.djl.pytorch.num_threads=1");

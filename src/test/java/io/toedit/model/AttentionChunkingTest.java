@@ -33,7 +33,7 @@ class AttentionChunkingTest {
     Engine.getEngine("PyTorch");
     var dir = TestCheckpoints.MODEL;
     try (LlamaModel model = new LlamaModel(dir, LlamaConfig.load(dir), NDManager.newBaseManager(Device.cpu(),
-        "PyTorch"), 512)) {
+        "PyTorch"), 512, AttentionKernel.NDARRAY)) {
       Random rnd = new Random(7);
       int[][] ids = new int[3][300];
       int[] lengths = {300, 211, 17};   // right-padded rows, as the scorer builds them

@@ -42,7 +42,7 @@ class CheckpointLoadingTest {
 
   static ModelSettings settings(Path dir) {
     ModelSettings d = ModelSettings.defaults().withModelDir(dir);
-    return new ModelSettings(dir, "cpu", 1, 1, 8, d.maxBatchTokens(), 0, 128, d.attentionBudget());
+    return new ModelSettings(dir, "cpu", 1, 1, 8, d.maxBatchTokens(), 0, 128, d.attentionBudget(), d.attention());
   }
 
   static List<TokenScores> score(Path dir) {
@@ -256,7 +256,7 @@ class CheckpointLoadingTest {
   @Test
   void shouldFailClearlyWhenGpuIsRequestedWithoutOne() {
     ModelSettings d = ModelSettings.defaults();
-    var s = new ModelSettings(TestCheckpoints.MODEL, "gpu", 1, 1, 8, d.maxBatchTokens(), 0, 128, d.attentionBudget());
+    var s = new ModelSettings(TestCheckpoints.MODEL, "gpu", 1, 1, 8, d.maxBatchTokens(), 0, 128, d.attentionBudget(), d.attention());
     org.junit.jupiter.api.Assumptions.assumeTrue(ai.djl.engine.Engine.getEngine("PyTorch").getGpuCount() == 0,
         "this check needs a machine without GPU");
     var e = assertThrows(IllegalArgumentException.class, () -> Models.openScorer(s));

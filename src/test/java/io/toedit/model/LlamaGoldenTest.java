@@ -8,38 +8,58 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.toedit.edit.TokenScores;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
-/** The forward pass against float64 references of stories260k (golden.json, golden_logits.json). */
+/**
+ * The forward pass against float64 references of stories260k (golden.json, golden_logits.json), through
+ * each attention kernel.
+ */
 class LlamaGoldenTest {
 
   static final Path MODEL = Path.of("src/main/resources/models/stories260k");
   static final Path GOLDEN = Path.of("src/test/resources/golden");
-  static DjlScorer scorer;
+  static final Map<AttentionKernel, DjlScorer> SCORERS = new EnumMap<>(AttentionKernel.class);
   static JsonNode golden;
 
   @BeforeAll
   static void open() throws Exception {
-    scorer = (DjlScorer) Models.openScorer(ModelSettings.defaults().withModelDir(MODEL).withTopK(8));
     golden = new ObjectMapper().readTree(GOLDEN.resolve("golden.json").toFile());
+  }
+
+  static DjlScorer scorer(AttentionKernel kernel) {
+    return SCORERS.computeIfAbsent(kernel, k -> (DjlScorer) Models.openScorer(
+        ModelSettings.defaults().withModelDir(MODEL).withTopK(8).withAttention(k)));
   }
 
   @AfterAll
   static void close() {
-    scorer.close();
+    SCORERS.values().forEach(DjlScorer::close);
+  }
+
+  @Test
+  void shouldPickTheSimdKernelOnThisCpuByDefault() {
+    // surefire's argLine adds jdk.incubator.vector, as the launcher does; stories260k has head_dim 8
+    assertTrue(AttentionKernel.simdAvailable(), "the test JVM lacks " + AttentionKernel.VECTOR_MODULE);
+    assertEquals(AttentionKernel.SIMD, scorer(AttentionKernel.AUTO).attention());
   }
 
   static int[] ids(JsonNode text) {
     return new ObjectMapper().convertValue(text.path("ids"), int[].class);
   }
 
-  @Test
-  void shouldMatchGoldenLogProbsArgmaxAndTop5OfAllSixTexts() {
+  @ParameterizedTest
+  @EnumSource(value = AttentionKernel.class, names = {"SIMD", "SDPA", "NDARRAY"})
+  void shouldMatchGoldenLogProbsArgmaxAndTop5OfAllSixTexts(AttentionKernel kernel) {
+    DjlScorer scorer = scorer(kernel);
     List<int[]> seqs = new ArrayList<>();
     golden.path("texts").forEach(t -> seqs.add(ids(t)));
     assertEquals(6, seqs.size());
@@ -77,8 +97,10 @@ class LlamaGoldenTest {
     assertTrue(top5Checked > positions * 4, "top-5 ids compared " + top5Checked);
   }
 
-  @Test
-  void shouldMatchGoldenLogitsOfLily() throws Exception {
+  @ParameterizedTest
+  @EnumSource(value = AttentionKernel.class, names = {"SIMD", "SDPA", "NDARRAY"})
+  void shouldMatchGoldenLogitsOfLily(AttentionKernel kernel) throws Exception {
+    DjlScorer scorer = scorer(kernel);
     JsonNode lily = new ObjectMapper().readTree(GOLDEN.resolve("golden_logits.json").toFile()).path("lily");
     int[] ids = ids(lily);
     float[][] got = scorer.logits(ids);
@@ -96,7 +118,7 @@ class LlamaGoldenTest {
 
   @Test
   void shouldReturnCandidatesInDescendingOrderWithDistinctIds() {
-    TokenScores s = scorer.score(List.of(ids(golden.path("texts").get(0)))).get(0);
+    TokenScores s = scorer(AttentionKernel.AUTO).score(List.of(ids(golden.path("texts").get(0)))).get(0);
     for (int t = 1; t < s.length(); t++) {
       assertEquals(8, s.topIds()[t].length);
       Set<Integer> seen = new HashSet<>();

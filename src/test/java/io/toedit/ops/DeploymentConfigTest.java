@@ -161,7 +161,10 @@ class DeploymentConfigTest {
     String dockerfile = Files.readString(Path.of("Dockerfile"));
     assertTrue(dockerfile.contains("FROM maven:") && dockerfile.contains("AS build"), "multi-stage");
     assertTrue(dockerfile.contains("USER toedit"), "non-root");
-    assertTrue(dockerfile.contains("--add-modules=jdk.incubator.foreign"));
+    assertTrue(dockerfile.contains("--add-modules=jdk.incubator.foreign,jdk.incubator.vector"));
+    for (String flag : io.toedit.model.Models.jitFlags()) {
+      assertTrue(dockerfile.contains(flag), "Dockerfile JDK_JAVA_OPTIONS lacks " + flag);
+    }
     assertTrue(dockerfile.contains("toedit-streams.jar"));
   }
 }

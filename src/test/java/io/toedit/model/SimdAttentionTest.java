@@ -1,0 +1,101 @@
+package io.toedit.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** {@link SimdAttention} against a float64 reference, and its invariances. */
+class SimdAttentionTest {
+
+  /** Row layout of {@link SimdAttention#attend}: q (heads) | k (kvHeads) | v (kvHeads), hd each. */
+  static float[] randomRows(Random rnd, int rows, int heads, int kvHeads, int hd, double scale) {
+    float[] x = new float[rows * (heads + 2 * kvHeads) * hd];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) (rnd.nextGaussian() * scale);
+    }
+    return x;
+  }
+
+  static double[] reference(float[] x, int b, int t, int[] lengths, int heads, int kvHeads, int hd) {
+    int stride = (heads + 2 * kvHeads) * hd;
+    double[] out = new double[b * t * heads * hd];
+    for (int bi = 0; bi < b; bi++) {
+      for (int h = 0; h < heads; h++) {
+        int kvh = h / (heads / kvHeads);
+        for (int i = 0; i < lengths[bi]; i++) {
+          double[] sc = new double[i + 1];
+          double max = Double.NEGATIVE_INFINITY;
+          for (int j = 0; j <= i; j++) {
+            double d = 0;
+            for (int e = 0; e < hd; e++) {
+              d += (double) x[(bi * t + i) * stride + h * hd + e] * x[(bi * t + j) * stride + (heads + kvh) * hd + e];
+            }
+            sc[j] = d;
+            max = Math.max(max, d);
+          }
+          double sum = 0;
+          for (int j = 0; j <= i; j++) {
+            sc[j] = Math.exp(sc[j] - max);
+            sum += sc[j];
+          }
+          for (int e = 0; e < hd; e++) {
+            double acc = 0;
+            for (int j = 0; j <= i; j++) {
+              acc += sc[j] * x[(bi * t + j) * stride + (heads + kvHeads + kvh) * hd + e];
+            }
+            out[(bi * t + i) * heads * hd + h * hd + e] = acc / sum;
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  @ParameterizedTest
+  @CsvSource({"8,4,8,1", "8,4,8,300", "4,4,16,77", "6,2,32,129", "2,1,8,17"})
+  void shouldMatchAFloat64ReferenceForAnyHeadLayout(int heads, int kvHeads, int hd, int t) {
+    Random rnd = new Random(heads * 1000 + t);
+    int b = 3;
+    int[] lengths = {t, Math.max(1, t / 2), Math.max(1, t - 1)};
+    float[] x = randomRows(rnd, b * t, heads, kvHeads, hd, 1.5);
+    float[] out = new float[b * t * heads * hd];
+    SimdAttention.attend(x, (heads + 2 * kvHeads) * hd, heads * hd, (heads + kvHeads) * hd, b, t, lengths, heads,
+        kvHeads, hd, out);
+    double[] want = reference(x, b, t, lengths, heads, kvHeads, hd);
+    double worst = 0;
+    for (int i = 0; i < out.length; i++) {
+      worst = Math.max(worst, Math.abs(out[i] - want[i]));
+    }
+    assertTrue(worst < 2e-5, "max |simd - float64| = " + worst);
+    // padded queries are left at zero
+    for (int i = lengths[1]; i < t; i++) {
+      for (int c = 0; c < heads * hd; c++) {
+        assertEquals(0f, out[(t + i) * heads * hd + c]);
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @CsvSource({"37,391", "6,391", "1,20", "300,301"})
+  void shouldGiveTheSameBitsAloneAsInAPaddedBatch(int n, int t) {
+    int heads = 8;
+    int kvHeads = 4;
+    int hd = 8;
+    int stride = (heads + 2 * kvHeads) * hd;
+    Random rnd = new Random(n);
+    float[] batch = randomRows(rnd, 2 * t, heads, kvHeads, hd, 2.0);
+    float[] outBatch = new float[2 * t * heads * hd];
+    SimdAttention.attend(batch, stride, heads * hd, (heads + kvHeads) * hd, 2, t, new int[] {t, n}, heads, kvHeads, hd,
+        outBatch);
+    float[] alone = Arrays.copyOfRange(batch, t * stride, (t + n) * stride);
+    float[] outAlone = new float[n * heads * hd];
+    SimdAttention.attend(alone, stride, heads * hd, (heads + kvHeads) * hd, 1, n, new int[] {n}, heads, kvHeads, hd,
+        outAlone);
+    assertArrayEquals(outAlone, Arrays.copyOfRange(outBatch, t * heads * hd, (t + n) * heads * hd));
+  }
+}
