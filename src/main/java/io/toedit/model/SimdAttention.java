@@ -114,21 +114,16 @@ final class SimdAttention {
   private static void query(float[] x, int qo, float[] kt, float[] vt, int tp, int hd, int keys, float[] s,
       float[] red, float[] out, int o) {
     int full = keys / L * L;
+    int nv = (keys + L - 1) / L * L;
     float max = Float.NEGATIVE_INFINITY;
     for (int d0 = 0; d0 < hd; d0 += 8) {
-      max = scores8(x, qo + d0, kt, d0 * tp, tp, s, full, d0 > 0);
+      max = scores8(x, qo + d0, kt, d0 * tp, tp, s, full, nv, d0 > 0);
     }
     for (int j = full; j < keys; j++) {
-      float a = 0f;
-      for (int d = 0; d < hd; d++) {
-        a += x[qo + d] * kt[d * tp + j];
-      }
-      s[j] = a;
-      max = Math.max(max, a);
+      max = Math.max(max, s[j]);
     }
-    int nv = (keys + L - 1) / L * L;
     for (int j = keys; j < nv; j++) {
-      s[j] = Float.NEGATIVE_INFINITY;
+      s[j] = Float.NEGATIVE_INFINITY;                                   // later keys: masked
     }
     float inv = 1f / expSum(s, nv, max, red);
     for (int d0 = 0; d0 < hd; d0 += 8) {
@@ -143,24 +138,16 @@ final class SimdAttention {
   private static void queryPair(float[] x, int qo, float[] kt, float[] vt, int tp, int hd, int keys, float[] sa,
       float[] sb, float[] red, float[] out, int o) {
     int full = keys / L * L;
+    int nv = (keys + L - 1) / L * L;
     for (int d0 = 0; d0 < hd; d0 += 8) {
-      scores8x2(x, qo + d0, qo + hd + d0, kt, d0 * tp, tp, sa, sb, full, d0 > 0, red);
+      scores8x2(x, qo + d0, qo + hd + d0, kt, d0 * tp, tp, sa, sb, full, nv, d0 > 0, red);
     }
     float maxA = red[L];
     float maxB = red[L + 1];
     for (int j = full; j < keys; j++) {
-      float a = 0f;
-      float b = 0f;
-      for (int d = 0; d < hd; d++) {
-        a += x[qo + d] * kt[d * tp + j];
-        b += x[qo + hd + d] * kt[d * tp + j];
-      }
-      sa[j] = a;
-      sb[j] = b;
-      maxA = Math.max(maxA, a);
-      maxB = Math.max(maxB, b);
+      maxA = Math.max(maxA, sa[j]);
+      maxB = Math.max(maxB, sb[j]);
     }
-    int nv = (keys + L - 1) / L * L;
     for (int j = keys; j < nv; j++) {
       sa[j] = Float.NEGATIVE_INFINITY;
       sb[j] = Float.NEGATIVE_INFINITY;
@@ -172,9 +159,9 @@ final class SimdAttention {
     }
   }
 
-  /** {@link #scores8} for two queries; their maxima go to red[L] and red[L + 1]. */
+  /** {@link #scores8} for two queries; their maxima over [0, full) go to red[L] and red[L + 1]. */
   static void scores8x2(float[] q, int qa, int qb, float[] kt, int k0, int tp, float[] sa, float[] sb, int full,
-      boolean accumulate, float[] red) {
+      int nv, boolean accumulate, float[] red) {
     FloatVector a0 = FloatVector.broadcast(S, q[qa]);
     FloatVector a1 = FloatVector.broadcast(S, q[qa + 1]);
     FloatVector a2 = FloatVector.broadcast(S, q[qa + 2]);
@@ -193,7 +180,8 @@ final class SimdAttention {
     FloatVector b7 = FloatVector.broadcast(S, q[qb + 7]);
     FloatVector mxa = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
     FloatVector mxb = mxa;
-    for (int j = 0; j < full; j += L) {
+    for (int j = 0; j < nv; j += L) {
+      boolean whole = j < full;
       FloatVector k0v = FloatVector.fromArray(S, kt, k0 + j);
       FloatVector k1v = FloatVector.fromArray(S, kt, k0 + tp + j);
       FloatVector k2v = FloatVector.fromArray(S, kt, k0 + 2 * tp + j);
@@ -212,6 +200,9 @@ final class SimdAttention {
       }
       a.intoArray(sa, j);
       b.intoArray(sb, j);
+      if (!whole) {
+        break;                                                          // the partial last block: no max
+      }
       mxa = mxa.max(a);
       mxb = mxb.max(b);
     }
@@ -285,11 +276,13 @@ final class SimdAttention {
   }
 
   /**
-   * Scores of 8 query dimensions against keys [0, full) (full a multiple of the vector length), added to
-   * {@code s} when {@code accumulate}; returns the maximum of the values written (for the last group of
-   * dimensions these are the complete scores).
+   * Scores of 8 query dimensions against keys [0, nv) (nv a multiple of the vector length, the last block
+   * partly beyond the query's keys: the caller masks it), added to {@code s} when {@code accumulate};
+   * returns the maximum over [0, full), the whole blocks (for the last group of dimensions these are the
+   * complete scores).
    */
-  static float scores8(float[] q, int qo, float[] kt, int k0, int tp, float[] s, int full, boolean accumulate) {
+  static float scores8(float[] q, int qo, float[] kt, int k0, int tp, float[] s, int full, int nv,
+      boolean accumulate) {
     FloatVector q0 = FloatVector.broadcast(S, q[qo]);
     FloatVector q1 = FloatVector.broadcast(S, q[qo + 1]);
     FloatVector q2 = FloatVector.broadcast(S, q[qo + 2]);
@@ -299,7 +292,8 @@ final class SimdAttention {
     FloatVector q6 = FloatVector.broadcast(S, q[qo + 6]);
     FloatVector q7 = FloatVector.broadcast(S, q[qo + 7]);
     FloatVector mx = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-    for (int j = 0; j < full; j += L) {
+    for (int j = 0; j < nv; j += L) {
+      boolean whole = j < full;
       FloatVector a = FloatVector.fromArray(S, kt, k0 + j).mul(q0)
           .add(FloatVector.fromArray(S, kt, k0 + tp + j).mul(q1))
           .add(FloatVector.fromArray(S, kt, k0 + 2 * tp + j).mul(q2))
@@ -312,6 +306,9 @@ final class SimdAttention {
         a = a.add(FloatVector.fromArray(S, s, j));
       }
       a.intoArray(s, j);
+      if (!whole) {
+        break;                                                          // the partial last block: no max
+      }
       mx = mx.max(a);
     }
     return mx.reduceLanes(VectorOperators.MAX);
