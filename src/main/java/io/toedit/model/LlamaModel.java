@@ -33,12 +33,15 @@ final class LlamaModel implements AutoCloseable {
   private final String digest;
   private final NDArray embed;          // [V, H]
   private final NDArray head;           // [V, H], final-norm gain folded in
-  private final NDArray[] wQkv;         // per layer [2A + Dkv, H]; A = (heads + kvHeads) * headDim
+  private final NDArray[] wQkv;         // per layer [2A + Dkv, H] (q | k | rot q | rot k | v); A = (heads + kvHeads)
+                                        // * headDim. SIMD: [A + Dkv, H] (q | k | v), RoPE is applied on the host
   private final NDArray[] wO;           // per layer [H, heads * headDim]
   private final NDArray[] wGateUp;      // per layer [2I, H], attention-norm gain folded in
   private final NDArray[] wDown;        // per layer [H, I]
   private final NDArray cos;            // [maxPos, A] cos(pos * invFreq) tiled over heads
   private final NDArray sin;            // [maxPos, A]
+  private final float[] ropeCos;        // [maxPos, headDim], for RoPE on the host (SIMD)
+  private final float[] ropeSin;
   private final NDArray meanColumn;     // [H, 16] filled with 1/H (a matrix product, not a vector one)
   private final NDArray causal;         // [maxPos, maxPos] 0 on and below the diagonal, -inf above; null if large
   private static final int MASK_TABLE_MAX = 2048;
@@ -113,13 +116,21 @@ final class LlamaModel implements AutoCloseable {
       scaleColumns(k, nkv * hd, h, g, 1f);
       scaleColumns(vv, nkv * hd, h, g, 1f);
       int a = (nh + nkv) * hd;
-      float[] fused = new float[(2 * a + nkv * hd) * h];
-      System.arraycopy(q, 0, fused, 0, q.length);
-      System.arraycopy(k, 0, fused, q.length, k.length);
-      rotateHalfRows(q, nh, hd, h, fused, a * h);
-      rotateHalfRows(k, nkv, hd, h, fused, (a + nh * hd) * h);
-      System.arraycopy(vv, 0, fused, 2 * a * h, vv.length);
-      wQkv[l] = create(fused, 2 * a + nkv * hd, h);
+      if (attention == AttentionKernel.SIMD) {
+        float[] plain = new float[(a + nkv * hd) * h];
+        System.arraycopy(q, 0, plain, 0, q.length);
+        System.arraycopy(k, 0, plain, q.length, k.length);
+        System.arraycopy(vv, 0, plain, a * h, vv.length);
+        wQkv[l] = create(plain, a + nkv * hd, h);
+      } else {
+        float[] fused = new float[(2 * a + nkv * hd) * h];
+        System.arraycopy(q, 0, fused, 0, q.length);
+        System.arraycopy(k, 0, fused, q.length, k.length);
+        rotateHalfRows(q, nh, hd, h, fused, a * h);
+        rotateHalfRows(k, nkv, hd, h, fused, (a + nh * hd) * h);
+        System.arraycopy(vv, 0, fused, 2 * a * h, vv.length);
+        wQkv[l] = create(fused, 2 * a + nkv * hd, h);
+      }
       wO[l] = create(st.read(p + "self_attn.o_proj.weight", h, (long) nh * hd), h, nh * hd);
       float[] g2 = st.read(p + "post_attention_layernorm.weight", h);
       float[] gate = st.read(p + "mlp.gate_proj.weight", inter, h);
@@ -146,6 +157,12 @@ final class LlamaModel implements AutoCloseable {
     }
     cos = create(c, tableRows, a);
     sin = create(s, tableRows, a);
+    ropeCos = new float[tableRows * hd];                                // host copies, one head wide
+    ropeSin = new float[tableRows * hd];
+    for (int pos = 0; pos < tableRows; pos++) {
+      System.arraycopy(c, pos * a, ropeCos, pos * hd, hd);
+      System.arraycopy(s, pos * a, ropeSin, pos * hd, hd);
+    }
     causal = attention == AttentionKernel.NDARRAY && tableRows <= MASK_TABLE_MAX
         ? create(causalMask(0, tableRows, tableRows), tableRows, tableRows) : null;
     sdpa = attention == AttentionKernel.SDPA ? new SdpaAttention(base) : null;
@@ -273,16 +290,17 @@ final class LlamaModel implements AutoCloseable {
     NDArray sinT = sin.get(m, rows).reshape(1, t, a);                   // [1, T, A]
     ChunkedCausal chunked = attention == AttentionKernel.NDARRAY ? new ChunkedCausal(m, b, t, budget) : null;
     for (int l = 0; l < cfg.numLayers(); l++) {
-      NDArray y = Linear.linear(rmsNorm(x), wQkv[l]).singletonOrThrow()
-          .reshape(b, t, 2 * a + nkv * hd);                               // [B, T, 2A + Dkv]
-      NDArray qk = y.get(new NDIndex().addAllDim(2).addSliceDim(0, a)).mul(cosT)
-          .add(y.get(new NDIndex().addAllDim(2).addSliceDim(a, 2 * a)).mul(sinT)); // [B, T, A] = q | k
-      NDArray v = y.get(new NDIndex().addAllDim(2).addSliceDim(2 * a, 2 * a + nkv * hd)); // [B, T, Dkv]
-      NDArray att = switch (attention) {                                  // [N, heads*hd]
-        case SIMD -> attendSimd(m, qk, v, b, t, lengths);
-        case SDPA -> attendSdpa(m, qk, v, b, t);
-        default -> chunked.attend(qk, v);
-      };
+      NDArray y = Linear.linear(rmsNorm(x), wQkv[l]).singletonOrThrow();  // [N, A + Dkv] or [N, 2A + Dkv]
+      NDArray att;                                                        // [N, heads*hd]
+      if (attention == AttentionKernel.SIMD) {
+        att = attendSimd(m, y, b, t, lengths);
+      } else {
+        y = y.reshape(b, t, 2 * a + nkv * hd);
+        NDArray qk = y.get(new NDIndex().addAllDim(2).addSliceDim(0, a)).mul(cosT)
+            .add(y.get(new NDIndex().addAllDim(2).addSliceDim(a, 2 * a)).mul(sinT)); // [B, T, A] = q | k
+        NDArray v = y.get(new NDIndex().addAllDim(2).addSliceDim(2 * a, 2 * a + nkv * hd)); // [B, T, Dkv]
+        att = attention == AttentionKernel.SDPA ? attendSdpa(m, qk, v, b, t) : chunked.attend(qk, v);
+      }
       x = x.add(Linear.linear(att, wO[l]).singletonOrThrow());            // [N, H]
       NDArray gu = Linear.linear(rmsNorm(x), wGateUp[l]).singletonOrThrow(); // [N, 2I]
       NDArray gate = gu.get(new NDIndex().addAllDim().addSliceDim(0, inter));
@@ -293,13 +311,32 @@ final class LlamaModel implements AutoCloseable {
     return rmsNorm(x);
   }
 
-  /** {@link SimdAttention} on host copies: one transfer of q | k | v out, one of the result back. */
-  private NDArray attendSimd(NDManager m, NDArray qk, NDArray v, int b, int t, int[] lengths) {
+  /**
+   * {@link SimdAttention} on a host copy of q | k | v (one transfer out, one of the result back), with
+   * RoPE applied here: the same products and sum as the NDArray form {@code q * cos + rotate_half(q) * sin}.
+   */
+  private NDArray attendSimd(NDManager m, NDArray qkv, int b, int t, int[] lengths) {
     int hd = cfg.headDim();
     int nh = cfg.numHeads();
     int nkv = cfg.numKvHeads();
     int stride = (nh + 2 * nkv) * hd;
-    float[] host = NDArrays.concat(new NDList(qk, v), 2).toFloatArray(); // [B, T, q | k | v]
+    float[] host = qkv.toFloatArray();                                  // [B, T, q | k | v]
+    int half = hd / 2;
+    for (int bi = 0; bi < b; bi++) {
+      for (int pos = 0; pos < Math.min(t, lengths[bi]); pos++) {
+        int row = (bi * t + pos) * stride;
+        int tab = pos * hd;
+        for (int head = 0; head < nh + nkv; head++) {
+          int o = row + head * hd;
+          for (int j = 0; j < half; j++) {
+            float x1 = host[o + j];
+            float x2 = host[o + j + half];
+            host[o + j] = x1 * ropeCos[tab + j] + (-x2) * ropeSin[tab + j];
+            host[o + j + half] = x2 * ropeCos[tab + j + half] + x1 * ropeSin[tab + j + half];
+          }
+        }
+      }
+    }
     float[] out = new float[b * t * nh * hd];
     SimdAttention.attend(host, stride, nh * hd, (nh + nkv) * hd, b, t, lengths, nh, nkv, hd, out);
     return m.create(FloatBuffer.wrap(out), new Shape((long) b * t, (long) nh * hd));
