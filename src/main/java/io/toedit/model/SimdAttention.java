@@ -352,10 +352,18 @@ final class SimdAttention {
   }
 
   /**
-   * The lanes of v added as a fixed pairwise tree (reduceLanes(ADD) leaves the order to the
-   * implementation, and a sequential sum is one long chain of dependent additions).
+   * On Java 17 {@code reduceLanes(ADD)} adds the lanes in lane order, compiled (C2 emits an ordered chain
+   * of scalar additions) and interpreted alike; {@code SimdAttentionTest} checks that on the running JVM.
+   * Later JDKs let C2 add in a tree while the interpreter still goes in order, so there the lanes are
+   * added here, in a fixed pairwise tree.
    */
-  private static float sumLanes(FloatVector v, float[] red, int at) {
+  static final boolean ORDERED_REDUCE_LANES = Runtime.version().feature() == 17;
+
+  /** The lanes of v added in a fixed order, whatever the JIT tier. */
+  static float sumLanes(FloatVector v, float[] red, int at) {
+    if (ORDERED_REDUCE_LANES) {
+      return v.reduceLanes(VectorOperators.ADD);
+    }
     v.intoArray(red, at);
     for (int w = L >> 1; w > 0; w >>= 1) {
       for (int i = 0; i < w; i++) {

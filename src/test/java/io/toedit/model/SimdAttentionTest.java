@@ -98,4 +98,37 @@ class SimdAttentionTest {
         outAlone);
     assertArrayEquals(outAlone, Arrays.copyOfRange(outBatch, t * heads * hd, (t + n) * heads * hd));
   }
+
+  @org.junit.jupiter.api.Test
+  void shouldAddLanesInTheSameOrderInEveryJitTier() {
+    // 200k calls: the first ones run interpreted, the last ones C2-compiled; every result must equal the
+    // sum in lane order (Java 17) or the fixed tree (later JDKs), bit for bit
+    jdk.incubator.vector.VectorSpecies<Float> species = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
+    int lanes = species.length();
+    Random rnd = new Random(5);
+    float[] red = new float[lanes];
+    for (int k = 0; k < 200_000; k++) {
+      float[] a = new float[lanes];
+      for (int l = 0; l < lanes; l++) {
+        a[l] = (float) (rnd.nextGaussian() * Math.pow(10, rnd.nextInt(8) - 4));
+      }
+      float want;
+      if (SimdAttention.ORDERED_REDUCE_LANES) {
+        want = 0f;
+        for (int l = 0; l < lanes; l++) {
+          want += a[l];
+        }
+      } else {
+        float[] t = a.clone();
+        for (int w = lanes / 2; w > 0; w /= 2) {
+          for (int i = 0; i < w; i++) {
+            t[i] += t[i + w];
+          }
+        }
+        want = t[0];
+      }
+      float got = SimdAttention.sumLanes(jdk.incubator.vector.FloatVector.fromArray(species, a, 0), red, 0);
+      assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(got), "call " + k);
+    }
+  }
 }
