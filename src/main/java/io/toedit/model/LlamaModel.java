@@ -50,6 +50,9 @@ final class LlamaModel implements AutoCloseable {
   private final int tableRows;          // ropeRows rounded up to ROW_ALIGN: rows of the RoPE and mask tables
   private final AttentionKernel attention;   // resolved: SIMD, SDPA or NDARRAY
   private final SdpaAttention sdpa;           // null unless attention == SDPA
+  /** Largest vocabulary whose log-probs are copied to the host for top-k (CPU only; see topKOnHost). */
+  static final int HOST_TOPK_MAX_VOCAB = 4096;
+  private final boolean hostTopK;
 
   /** Forward output for a padded batch, flattened over {@code [B, T]} (and k). Plain arrays. */
   record Output(int batch, int time, int k, float[] targetLogProbs, int[] topIds, float[] topLogProbs) {
@@ -166,6 +169,7 @@ final class LlamaModel implements AutoCloseable {
     causal = attention == AttentionKernel.NDARRAY && tableRows <= MASK_TABLE_MAX
         ? create(causalMask(0, tableRows, tableRows), tableRows, tableRows) : null;
     sdpa = attention == AttentionKernel.SDPA ? new SdpaAttention(base) : null;
+    hostTopK = ai.djl.Device.Type.CPU.equals(base.getDevice().getDeviceType()) && cfg.vocabSize() <= HOST_TOPK_MAX_VOCAB;
     float[] col = new float[h];
     java.util.Arrays.fill(col, 1f / h);
     meanColumn = create(col, h, 1);
@@ -255,7 +259,8 @@ final class LlamaModel implements AutoCloseable {
       NDArray tokens = m.create(flat);                                    // [N]
       NDArray x = embed.get(m, new NDIndex("{}", tokens));               // [N, H]
       NDArray h = hidden(m, x, b, tp, lengths, attentionBudget);          // [N, H] normalised, no gain
-      o = headOutput(m, h, m.create(targets, new Shape(b * tp, 1)), b, tp, k, attentionBudget);
+      o = headOutput(m, h, hostTopK ? null : m.create(targets, new Shape(b * tp, 1)), targets, b, tp, k,
+          attentionBudget);
     }
     return tp == t ? o : o.firstColumns(t);
   }
@@ -446,7 +451,8 @@ final class LlamaModel implements AutoCloseable {
   }
 
   /** log_softmax, gather of the actual next token and top-k, all on the device, in row chunks. */
-  private Output headOutput(NDManager m, NDArray h, NDArray targets, int b, int t, int k, long budget) {
+  private Output headOutput(NDManager m, NDArray h, NDArray targets, long[] flatTargets, int b, int t, int k,
+      long budget) {
     int n = b * t;
     int v = cfg.vocabSize();
     int rowsPerChunk = (int) Math.max(1, Math.min(n, Math.max(budget, 1L << 22) / v));
@@ -458,6 +464,10 @@ final class LlamaModel implements AutoCloseable {
       NDIndex rows = new NDIndex().addSliceDim(r0, r1);
       NDArray hc = r0 == 0 && r1 == n ? h : h.get(rows);
       NDArray logp = Linear.linear(hc, head).singletonOrThrow().logSoftmax(1);  // [n, V]
+      if (hostTopK) {
+        topKOnHost(logp.toFloatArray(), r0, r1, v, k, flatTargets, lp, ids, lps);
+        continue;
+      }
       NDArray tc = r0 == 0 && r1 == n ? targets : targets.get(rows);
       System.arraycopy(logp.gather(tc, 1).toFloatArray(), 0, lp, r0, r1 - r0); // [n, 1]
       NDList top = logp.topK(k, 1);                                       // values [n, k], indices [n, k]
@@ -468,6 +478,43 @@ final class LlamaModel implements AutoCloseable {
       }
     }
     return new Output(b, t, k, lp, ids, lps);
+  }
+
+  /**
+   * The target's log-prob and the top k of rows [r0, r1) of a host copy of {@code [rows, V]} log-probs:
+   * descending, ties to the lower id. A scan with a running k-th best beats PyTorch's CPU topk by about 8x
+   * for a small vocabulary (topk was 11 % of a stories260k forward pass).
+   */
+  static void topKOnHost(float[] logp, int r0, int r1, int v, int k, long[] targets, float[] lp, int[] ids,
+      float[] lps) {
+    float[] bestV = new float[k];
+    int[] bestI = new int[k];
+    for (int r = r0; r < r1; r++) {
+      int base = (r - r0) * v;
+      lp[r] = logp[base + (int) targets[r]];
+      java.util.Arrays.fill(bestV, Float.NEGATIVE_INFINITY);
+      java.util.Arrays.fill(bestI, Integer.MAX_VALUE);
+      float kth = Float.NEGATIVE_INFINITY;
+      int filled = 0;
+      for (int id = 0; id < v; id++) {
+        float x = logp[base + id];
+        if (filled == k && !(x > kth)) {
+          continue;                                                     // not better than the k-th (ties keep the lower id)
+        }
+        int pos = Math.min(filled, k - 1);
+        while (pos > 0 && x > bestV[pos - 1]) {
+          bestV[pos] = bestV[pos - 1];
+          bestI[pos] = bestI[pos - 1];
+          pos--;
+        }
+        bestV[pos] = x;
+        bestI[pos] = id;
+        filled = Math.min(k, filled + 1);
+        kth = bestV[k - 1];
+      }
+      System.arraycopy(bestV, 0, lps, r * k, k);
+      System.arraycopy(bestI, 0, ids, r * k, k);
+    }
   }
 
   @Override
