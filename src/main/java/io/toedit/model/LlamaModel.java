@@ -53,6 +53,7 @@ final class LlamaModel implements AutoCloseable {
   /** Largest vocabulary whose log-probs are copied to the host for top-k (CPU only; see topKOnHost). */
   static final int HOST_TOPK_MAX_VOCAB = 4096;
   private final boolean hostTopK;
+  private final ai.djl.pytorch.engine.PtSymbolBlock mlp;
 
   /** Forward output for a padded batch, flattened over {@code [B, T]} (and k). Plain arrays. */
   record Output(int batch, int time, int k, float[] targetLogProbs, int[] topIds, float[] topLogProbs) {
@@ -169,6 +170,7 @@ final class LlamaModel implements AutoCloseable {
     causal = attention == AttentionKernel.NDARRAY && tableRows <= MASK_TABLE_MAX
         ? create(causalMask(0, tableRows, tableRows), tableRows, tableRows) : null;
     sdpa = attention == AttentionKernel.SDPA ? new SdpaAttention(base) : null;
+    mlp = SdpaAttention.load(base, "ToEditMlp", MLP_SOURCE);
     hostTopK = ai.djl.Device.Type.CPU.equals(base.getDevice().getDeviceType()) && cfg.vocabSize() <= HOST_TOPK_MAX_VOCAB;
     float[] col = new float[h];
     java.util.Arrays.fill(col, 1f / h);
@@ -289,7 +291,6 @@ final class LlamaModel implements AutoCloseable {
     int nh = cfg.numHeads();
     int nkv = cfg.numKvHeads();
     int a = (nh + nkv) * hd;
-    int inter = cfg.intermediateSize();
     NDIndex rows = new NDIndex().addSliceDim(0, t);
     NDArray cosT = cos.get(m, rows).reshape(1, t, a);                   // [1, T, A]
     NDArray sinT = sin.get(m, rows).reshape(1, t, a);                   // [1, T, A]
@@ -306,14 +307,47 @@ final class LlamaModel implements AutoCloseable {
         NDArray v = y.get(new NDIndex().addAllDim(2).addSliceDim(2 * a, 2 * a + nkv * hd)); // [B, T, Dkv]
         att = attention == AttentionKernel.SDPA ? attendSdpa(m, qk, v, b, t) : chunked.attend(qk, v);
       }
-      x = x.add(Linear.linear(att, wO[l]).singletonOrThrow());            // [N, H]
-      NDArray gu = Linear.linear(rmsNorm(x), wGateUp[l]).singletonOrThrow(); // [N, 2I]
-      NDArray gate = gu.get(new NDIndex().addAllDim().addSliceDim(0, inter));
-      NDArray up = gu.get(new NDIndex().addAllDim().addSliceDim(inter, 2 * inter));
-      NDArray act = gate.mul(gate.getNDArrayInternal().sigmoid()).mul(up); // [N, I] SiLU(gate) * up
-      x = x.add(Linear.linear(act, wDown[l]).singletonOrThrow());         // [N, H]
+      x = postAttention(m, x, att, l);                                    // [N, H]
     }
     return rmsNorm(x);
+  }
+
+  static final String MLP_SOURCE = String.join("\n",
+      "class ToEditMlp(Module):",
+      "  __parameters__ = []",
+      "  __buffers__ = []",
+      "  training : bool",
+      "  def forward(self: __torch__.ToEditMlp, x: Tensor, att: Tensor, wo: Tensor, wgu: Tensor, wd: Tensor,",
+      "      col: Tensor, eps: float, inter: int) -> Tensor:",
+      "    x1 = torch.addmm(x, att, torch.t(wo))",
+      "    n = torch.mul(x1, torch.pow(torch.add(torch.matmul(torch.mul(x1, x1), col), eps), -0.5))",
+      "    gu = torch.matmul(n, torch.t(wgu))",
+      "    a = torch.mul(torch.silu(torch.slice(gu, 1, 0, inter)), torch.slice(gu, 1, inter, None))",
+      "    return torch.addmm(x1, a, torch.t(wd))",
+      "");
+
+  /**
+   * o_proj + residual, RMSNorm, SiLU MLP + residual in one TorchScript call: {@code addmm} folds each residual
+   * add into its matrix product and {@code silu} is one kernel (about 3 % of a pass faster than the same
+   * ops issued one by one through DJL). The module is parameterless; weights are passed in.
+   */
+  private NDArray postAttention(NDManager m, NDArray x, NDArray att, int l) {
+    ai.djl.pytorch.jni.IValue[] in = {
+        ai.djl.pytorch.jni.IValue.from((ai.djl.pytorch.engine.PtNDArray) x),
+        ai.djl.pytorch.jni.IValue.from((ai.djl.pytorch.engine.PtNDArray) att),
+        ai.djl.pytorch.jni.IValue.from((ai.djl.pytorch.engine.PtNDArray) wO[l]),
+        ai.djl.pytorch.jni.IValue.from((ai.djl.pytorch.engine.PtNDArray) wGateUp[l]),
+        ai.djl.pytorch.jni.IValue.from((ai.djl.pytorch.engine.PtNDArray) wDown[l]),
+        ai.djl.pytorch.jni.IValue.from((ai.djl.pytorch.engine.PtNDArray) meanColumn),
+        ai.djl.pytorch.jni.IValue.from(cfg.rmsNormEps()),
+        ai.djl.pytorch.jni.IValue.from((long) cfg.intermediateSize())};
+    try (ai.djl.pytorch.jni.IValue out = mlp.forward(in)) {
+      return out.toTensor((ai.djl.pytorch.engine.PtNDManager) m);
+    } finally {
+      for (ai.djl.pytorch.jni.IValue i : in) {
+        i.close();
+      }
+    }
   }
 
   /**
@@ -522,6 +556,7 @@ final class LlamaModel implements AutoCloseable {
     if (sdpa != null) {
       sdpa.close();
     }
+    mlp.close();
     base.close();
   }
 }

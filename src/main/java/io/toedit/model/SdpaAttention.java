@@ -43,10 +43,15 @@ final class SdpaAttention implements AutoCloseable {
   private final PtSymbolBlock block;
 
   SdpaAttention(NDManager manager) {
+    block = load(manager, "ToEditAttention", SOURCE);
+  }
+
+  /** Loads a parameterless TorchScript module {@code __torch__.<cls>} whose source is {@code source}. */
+  static PtSymbolBlock load(NDManager manager, String cls, String source) {
     try {
-      block = JniUtils.loadModule((PtNDManager) manager, new ByteArrayInputStream(archive()), false, false);
+      return JniUtils.loadModule((PtNDManager) manager, new ByteArrayInputStream(archive(cls, source)), false, false);
     } catch (IOException e) {
-      throw new UncheckedIOException("could not load the TorchScript attention module", e);
+      throw new UncheckedIOException("could not load the TorchScript module " + cls, e);
     }
   }
 
@@ -71,14 +76,15 @@ final class SdpaAttention implements AutoCloseable {
     block.close();
   }
 
-  /** The TorchScript archive (zip, entries stored) of {@link #SOURCE}. */
-  static byte[] archive() {
+  /** The TorchScript archive (zip, entries stored) of a parameterless module. */
+  static byte[] archive(String cls, String source) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    String dir = cls.toLowerCase(java.util.Locale.ROOT) + "/";
     try (ZipOutputStream zip = new ZipOutputStream(bytes)) {
-      put(zip, "toedit_attention/data.pkl", pickledInstance("ToEditAttention"));
-      put(zip, "toedit_attention/code/__torch__.py", SOURCE.getBytes(StandardCharsets.UTF_8));
-      put(zip, "toedit_attention/constants.pkl", new byte[] {(byte) 0x80, 2, ')', '.'}); // empty tuple
-      put(zip, "toedit_attention/version", "3\n".getBytes(StandardCharsets.US_ASCII));
+      put(zip, dir + "data.pkl", pickledInstance(cls));
+      put(zip, dir + "code/__torch__.py", source.getBytes(StandardCharsets.UTF_8));
+      put(zip, dir + "constants.pkl", new byte[] {(byte) 0x80, 2, ')', '.'}); // empty tuple
+      put(zip, dir + "version", "3\n".getBytes(StandardCharsets.US_ASCII));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
