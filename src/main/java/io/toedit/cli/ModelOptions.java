@@ -53,7 +53,7 @@ public final class ModelOptions {
       converter = AttentionConverter.class,
       description = "Attention kernel: simd (Java Vector API, CPU, head_dim a multiple of 8), sdpa (PyTorch's "
           + "fused scaled_dot_product_attention), ndarray (chunked NDArray ops). auto: simd on a CPU for "
-          + "head_dim <= 16, sdpa on a GPU, else ndarray. Default: ${DEFAULT-VALUE}.")
+          + "head_dim a multiple of 8, sdpa on a GPU, else ndarray. Default: ${DEFAULT-VALUE}.")
   AttentionKernel attention;
 
   static final class AttentionConverter implements picocli.CommandLine.ITypeConverter<AttentionKernel> {

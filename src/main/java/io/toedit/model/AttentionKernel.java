@@ -8,7 +8,7 @@ import java.util.Locale;
  * the golden tests run through each one.
  */
 public enum AttentionKernel {
-  /** {@link #SIMD} on a CPU when it applies ({@code head_dim} of 8 or 16, Vector API present), else
+  /** {@link #SIMD} on a CPU when it applies ({@code head_dim} a multiple of 8, Vector API present), else
    * {@link #SDPA} on a GPU, else {@link #NDARRAY}. */
   AUTO,
   /** Plain Java with the Vector API ({@link SimdAttention}); CPU only. */
