@@ -1,6 +1,6 @@
 package io.toedit.cli;
 
-import io.toedit.model.Models;
+import io.toedit.model.AttentionKernel;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,13 +16,14 @@ import java.util.Optional;
  * module is missing the launcher starts the same command once more in a child JVM with the flag
  * (and the same JVM options and class path), forwards termination to it and exits with its code. The
  * child also gets {@code jdk.incubator.vector} and the JIT hints of the CPU attention kernel
- * ({@link Models#jitFlags()}); without them scoring on a CPU falls back to the slower NDArray attention.
+ * ({@link AttentionKernel#JIT_FLAGS}); without the module scoring on a CPU falls back to the slower NDArray
+ * attention.
  * The child stops by itself if this parent dies (even by {@code kill -9}), halting as abruptly as
  * the parent did so crash semantics are preserved.
  */
 final class Relauncher {
 
-  static final List<String> MODULES = List.of("jdk.incubator.foreign", "jdk.incubator.vector");
+  static final List<String> MODULES = List.of("jdk.incubator.foreign", AttentionKernel.VECTOR_MODULE);
   static final String PARENT_ENV = "TOEDIT_LAUNCHER_PID";
 
   /**
@@ -50,7 +51,7 @@ final class Relauncher {
     List<String> cmd = new ArrayList<>();
     cmd.add(java);
     cmd.add("--add-modules=" + String.join(",", MODULES));
-    cmd.addAll(Models.jitFlags());
+    cmd.addAll(AttentionKernel.JIT_FLAGS);
     cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));

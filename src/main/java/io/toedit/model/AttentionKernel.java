@@ -34,9 +34,9 @@ public enum AttentionKernel {
     return ModuleLayer.boot().findModule(VECTOR_MODULE).isPresent();
   }
 
-  /** Whether {@link #SIMD} can run a model with this head dimension. */
+  /** Whether {@link #SIMD} can run a model with this head dimension in this JVM. */
   static boolean simdSupports(int headDim) {
-    return headDim > 0 && headDim % 8 == 0;
+    return simdAvailable() && headDim > 0 && headDim % 8 == 0;
   }
 
   /** Parses {@code auto|simd|sdpa|ndarray} (any case), naming the accepted values on error. */

@@ -140,7 +140,7 @@ final class DjlScorer implements Scorer {
     if (gpu) {
       return AttentionKernel.SDPA;
     }
-    return AttentionKernel.simdAvailable() && AttentionKernel.simdSupports(headDim)
+    return AttentionKernel.simdSupports(headDim)
         ? AttentionKernel.SIMD : AttentionKernel.NDARRAY;
   }
 

@@ -38,9 +38,9 @@ final class LlamaModel implements AutoCloseable {
   private final NDArray[] wO;           // per layer [H, heads * headDim]
   private final NDArray[] wGateUp;      // per layer [2I, H], attention-norm gain folded in
   private final NDArray[] wDown;        // per layer [H, I]
-  private final NDArray cos;            // [maxPos, A] cos(pos * invFreq) tiled over heads
+  private final NDArray cos;            // [maxPos, A] cos(pos * invFreq) tiled over heads; null for SIMD
   private final NDArray sin;            // [maxPos, A]
-  private final float[] ropeCos;        // [maxPos, headDim], for RoPE on the host (SIMD)
+  private final float[] ropeCos;        // [maxPos, headDim], for RoPE on the host (SIMD only)
   private final float[] ropeSin;
   private final NDArray meanColumn;     // [H, 16] filled with 1/H (a matrix product, not a vector one)
   private final NDArray causal;         // [maxPos, maxPos] 0 on and below the diagonal, -inf above; null if large
@@ -53,7 +53,7 @@ final class LlamaModel implements AutoCloseable {
   /** Largest vocabulary whose log-probs are copied to the host for top-k (CPU only; see topKOnHost). */
   static final int HOST_TOPK_MAX_VOCAB = 4096;
   private final boolean hostTopK;
-  private final ai.djl.pytorch.engine.PtSymbolBlock mlp;
+  private final TorchScriptModule mlp;   // o_proj, RMSNorm, MLP, residuals
 
   /** Forward output for a padded batch, flattened over {@code [B, T]} (and k). Plain arrays. */
   record Output(int batch, int time, int k, float[] targetLogProbs, int[] topIds, float[] topLogProbs) {
@@ -76,7 +76,7 @@ final class LlamaModel implements AutoCloseable {
     if (attention == AttentionKernel.AUTO) {
       throw new IllegalArgumentException("resolve AttentionKernel.AUTO before loading the model");
     }
-    if (attention == AttentionKernel.SIMD && !(AttentionKernel.simdAvailable() && AttentionKernel.simdSupports(cfg.headDim()))) {
+    if (attention == AttentionKernel.SIMD && !AttentionKernel.simdSupports(cfg.headDim())) {
       throw new IllegalArgumentException("attention=simd needs the JVM module " + AttentionKernel.VECTOR_MODULE
           + " (--add-modules=" + AttentionKernel.VECTOR_MODULE + ") and a head_dim that is a multiple of 8; this JVM "
           + (AttentionKernel.simdAvailable() ? "has the module" : "lacks the module") + ", head_dim is " + cfg.headDim());
@@ -159,18 +159,25 @@ final class LlamaModel implements AutoCloseable {
         s[pos * a + col] = (float) Math.sin(angle);
       }
     }
-    cos = create(c, tableRows, a);
-    sin = create(s, tableRows, a);
-    ropeCos = new float[tableRows * hd];                                // host copies, one head wide
-    ropeSin = new float[tableRows * hd];
-    for (int pos = 0; pos < tableRows; pos++) {
+    boolean onHost = attention == AttentionKernel.SIMD;                // RoPE on the host copy, or as NDArray ops
+    cos = onHost ? null : create(c, tableRows, a);
+    sin = onHost ? null : create(s, tableRows, a);
+    ropeCos = onHost ? new float[tableRows * hd] : null;               // one head wide
+    ropeSin = onHost ? new float[tableRows * hd] : null;
+    for (int pos = 0; onHost && pos < tableRows; pos++) {
       System.arraycopy(c, pos * a, ropeCos, pos * hd, hd);
       System.arraycopy(s, pos * a, ropeSin, pos * hd, hd);
     }
     causal = attention == AttentionKernel.NDARRAY && tableRows <= MASK_TABLE_MAX
         ? create(causalMask(0, tableRows, tableRows), tableRows, tableRows) : null;
     sdpa = attention == AttentionKernel.SDPA ? new SdpaAttention(base) : null;
-    mlp = SdpaAttention.load(base, "ToEditMlp", MLP_SOURCE);
+    mlp = new TorchScriptModule(base, "ToEditMlp",
+        "x: Tensor, att: Tensor, wo: Tensor, wgu: Tensor, wd: Tensor, col: Tensor, eps: float, inter: int",
+        "x1 = torch.addmm(x, att, torch.t(wo))",
+        "n = torch.mul(x1, torch.pow(torch.add(torch.matmul(torch.mul(x1, x1), col), eps), -0.5))",
+        "gu = torch.matmul(n, torch.t(wgu))",
+        "a = torch.mul(torch.silu(torch.slice(gu, 1, 0, inter)), torch.slice(gu, 1, inter, None))",
+        "return torch.addmm(x1, a, torch.t(wd))");
     hostTopK = ai.djl.Device.Type.CPU.equals(base.getDevice().getDeviceType()) && cfg.vocabSize() <= HOST_TOPK_MAX_VOCAB;
     float[] col = new float[h];
     java.util.Arrays.fill(col, 1f / h);
@@ -261,8 +268,7 @@ final class LlamaModel implements AutoCloseable {
       NDArray tokens = m.create(flat);                                    // [N]
       NDArray x = embed.get(m, new NDIndex("{}", tokens));               // [N, H]
       NDArray h = hidden(m, x, b, tp, lengths, attentionBudget);          // [N, H] normalised, no gain
-      o = headOutput(m, h, hostTopK ? null : m.create(targets, new Shape(b * tp, 1)), targets, b, tp, k,
-          attentionBudget);
+      o = headOutput(m, h, targets, b, tp, k, attentionBudget);
     }
     return tp == t ? o : o.firstColumns(t);
   }
@@ -292,8 +298,8 @@ final class LlamaModel implements AutoCloseable {
     int nkv = cfg.numKvHeads();
     int a = (nh + nkv) * hd;
     NDIndex rows = new NDIndex().addSliceDim(0, t);
-    NDArray cosT = cos.get(m, rows).reshape(1, t, a);                   // [1, T, A]
-    NDArray sinT = sin.get(m, rows).reshape(1, t, a);                   // [1, T, A]
+    NDArray cosT = cos == null ? null : cos.get(m, rows).reshape(1, t, a); // [1, T, A]
+    NDArray sinT = sin == null ? null : sin.get(m, rows).reshape(1, t, a); // [1, T, A]
     ChunkedCausal chunked = attention == AttentionKernel.NDARRAY ? new ChunkedCausal(m, b, t, budget) : null;
     for (int l = 0; l < cfg.numLayers(); l++) {
       NDArray y = Linear.linear(rmsNorm(x), wQkv[l]).singletonOrThrow();  // [N, A + Dkv] or [N, 2A + Dkv]
@@ -312,43 +318,16 @@ final class LlamaModel implements AutoCloseable {
     return rmsNorm(x);
   }
 
-  static final String MLP_SOURCE = String.join("\n",
-      "class ToEditMlp(Module):",
-      "  __parameters__ = []",
-      "  __buffers__ = []",
-      "  training : bool",
-      "  def forward(self: __torch__.ToEditMlp, x: Tensor, att: Tensor, wo: Tensor, wgu: Tensor, wd: Tensor,",
-      "      col: Tensor, eps: float, inter: int) -> Tensor:",
-      "    x1 = torch.addmm(x, att, torch.t(wo))",
-      "    n = torch.mul(x1, torch.pow(torch.add(torch.matmul(torch.mul(x1, x1), col), eps), -0.5))",
-      "    gu = torch.matmul(n, torch.t(wgu))",
-      "    a = torch.mul(torch.silu(torch.slice(gu, 1, 0, inter)), torch.slice(gu, 1, inter, None))",
-      "    return torch.addmm(x1, a, torch.t(wd))",
-      "");
-
   /**
    * o_proj + residual, RMSNorm, SiLU MLP + residual in one TorchScript call: {@code addmm} folds each residual
    * add into its matrix product and {@code silu} is one kernel (about 3 % of a pass faster than the same
    * ops issued one by one through DJL). The module is parameterless; weights are passed in.
    */
   private NDArray postAttention(NDManager m, NDArray x, NDArray att, int l) {
-    ai.djl.pytorch.jni.IValue[] in = {
-        ai.djl.pytorch.jni.IValue.from((ai.djl.pytorch.engine.PtNDArray) x),
-        ai.djl.pytorch.jni.IValue.from((ai.djl.pytorch.engine.PtNDArray) att),
-        ai.djl.pytorch.jni.IValue.from((ai.djl.pytorch.engine.PtNDArray) wO[l]),
-        ai.djl.pytorch.jni.IValue.from((ai.djl.pytorch.engine.PtNDArray) wGateUp[l]),
-        ai.djl.pytorch.jni.IValue.from((ai.djl.pytorch.engine.PtNDArray) wDown[l]),
-        ai.djl.pytorch.jni.IValue.from((ai.djl.pytorch.engine.PtNDArray) meanColumn),
-        ai.djl.pytorch.jni.IValue.from(cfg.rmsNormEps()),
-        ai.djl.pytorch.jni.IValue.from((long) cfg.intermediateSize())};
-    try (ai.djl.pytorch.jni.IValue out = mlp.forward(in)) {
-      return out.toTensor((ai.djl.pytorch.engine.PtNDManager) m);
-    } finally {
-      for (ai.djl.pytorch.jni.IValue i : in) {
-        i.close();
-      }
-    }
+    return mlp.call(m, x, att, wO[l], wGateUp[l], wDown[l], meanColumn, cfg.rmsNormEps(),
+        (long) cfg.intermediateSize());
   }
+
 
   /**
    * {@link SimdAttention} on a host copy of q | k | v (one transfer out, one of the result back), with
@@ -484,10 +463,13 @@ final class LlamaModel implements AutoCloseable {
     return x.mul(x.square().matMul(meanColumn).add((float) cfg.rmsNormEps()).pow(-0.5f));
   }
 
-  /** log_softmax, gather of the actual next token and top-k, all on the device, in row chunks. */
-  private Output headOutput(NDManager m, NDArray h, NDArray targets, long[] flatTargets, int b, int t, int k,
-      long budget) {
+  /**
+   * log_softmax, gather of the actual next token and top-k in row chunks: on the device, or for a small
+   * vocabulary on a CPU from a host copy ({@link #topKOnHost}).
+   */
+  private Output headOutput(NDManager m, NDArray h, long[] targets, int b, int t, int k, long budget) {
     int n = b * t;
+    NDArray onDevice = hostTopK ? null : m.create(targets, new Shape(n, 1));
     int v = cfg.vocabSize();
     int rowsPerChunk = (int) Math.max(1, Math.min(n, Math.max(budget, 1L << 22) / v));
     float[] lp = new float[n];
@@ -499,10 +481,10 @@ final class LlamaModel implements AutoCloseable {
       NDArray hc = r0 == 0 && r1 == n ? h : h.get(rows);
       NDArray logp = Linear.linear(hc, head).singletonOrThrow().logSoftmax(1);  // [n, V]
       if (hostTopK) {
-        topKOnHost(logp.toFloatArray(), r0, r1, v, k, flatTargets, lp, ids, lps);
+        topKOnHost(logp.toFloatArray(), r0, r1, v, k, targets, lp, ids, lps);
         continue;
       }
-      NDArray tc = r0 == 0 && r1 == n ? targets : targets.get(rows);
+      NDArray tc = r0 == 0 && r1 == n ? onDevice : onDevice.get(rows);
       System.arraycopy(logp.gather(tc, 1).toFloatArray(), 0, lp, r0, r1 - r0); // [n, 1]
       NDList top = logp.topK(k, 1);                                       // values [n, k], indices [n, k]
       System.arraycopy(top.get(0).toFloatArray(), 0, lps, r0 * k, (r1 - r0) * k);

@@ -30,15 +30,6 @@ public final class Models {
   }
 
   /**
-   * JVM options that keep the CPU attention kernel fast (JIT hints, see {@code SimdAttention}); the
-   * launcher passes them, together with {@code --add-modules=jdk.incubator.vector}. Results do not depend on
-   * them.
-   */
-  public static java.util.List<String> jitFlags() {
-    return AttentionKernel.JIT_FLAGS;
-  }
-
-  /**
    * Loads the prior model (a Hugging Face Llama-family folder, F32/BF16/F16 safetensors, single or sharded)
    * onto the configured device and returns a thread-safe scorer. Caller must close.
    *

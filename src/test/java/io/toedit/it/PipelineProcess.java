@@ -35,7 +35,7 @@ final class PipelineProcess implements AutoCloseable {
     cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx1g");
     cmd.add("--add-modules=jdk.incubator.foreign,jdk.incubator.vector");
-    cmd.addAll(io.toedit.model.Models.jitFlags());
+    cmd.addAll(io.toedit.model.AttentionKernel.JIT_FLAGS);
     cmd.add("-Dai.djl.offline=true");
     cmd.add("-Dai.djl.default_engine=PyTorch");
     cmd.add("-Dai.djl.pytorch.num_threads=1");

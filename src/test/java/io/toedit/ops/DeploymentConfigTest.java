@@ -162,7 +162,7 @@ class DeploymentConfigTest {
     assertTrue(dockerfile.contains("FROM maven:") && dockerfile.contains("AS build"), "multi-stage");
     assertTrue(dockerfile.contains("USER toedit"), "non-root");
     assertTrue(dockerfile.contains("--add-modules=jdk.incubator.foreign,jdk.incubator.vector"));
-    for (String flag : io.toedit.model.Models.jitFlags()) {
+    for (String flag : io.toedit.model.AttentionKernel.JIT_FLAGS) {
       assertTrue(dockerfile.contains(flag), "Dockerfile JDK_JAVA_OPTIONS lacks " + flag);
     }
     assertTrue(dockerfile.contains("toedit-streams.jar"));
