@@ -7,7 +7,13 @@ import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import org.junit.jupiter.api.Test;
 
-/** Dependencies point inward: the edit rule and the drift statistics know nothing of Kafka or DJL. */
+/**
+ * Dependencies point inward, in the order of the pipeline: {@code text} (tokens, scores, vocabulary)
+ * at the centre; {@code model} (the prior), {@code edit} (the rule) and {@code drift} (statistics)
+ * beside each other; {@code pipeline} joins model and edit; {@code stream} and
+ * {@code stream.drift} put them on Kafka; {@code serve} exposes them; {@code local} is development
+ * tooling; {@code cli} wires everything.
+ */
 class ArchitectureTest {
 
   private static final JavaClasses CLASSES = new ClassFileImporter()
@@ -15,19 +21,31 @@ class ArchitectureTest {
       .importPackages("io.toedit");
 
   @Test
-  void editAndDriftShouldNotDependOnKafkaDjlOrOuterPackages() {
-    noClasses().that().resideInAnyPackage("io.toedit.edit..", "io.toedit.drift..")
+  void textShouldDependOnNothingOfOurs() {
+    noClasses().that().resideInAPackage("io.toedit.text..")
         .should().dependOnClassesThat().resideInAnyPackage(
-            "org.apache.kafka..", "ai.djl..", "io.toedit.model..", "io.toedit.stream..",
-            "io.toedit.serve..", "io.toedit.cli..", "io.micrometer..", "org.apache.avro..")
+            "io.toedit.model..", "io.toedit.edit..", "io.toedit.drift..", "io.toedit.pipeline..",
+            "io.toedit.stream..", "io.toedit.serve..", "io.toedit.local..", "io.toedit.cli..",
+            "org.apache.kafka..", "ai.djl..", "org.apache.avro..")
         .check(CLASSES);
   }
 
   @Test
-  void modelShouldNotDependOnKafkaOrStreams() {
+  void editAndDriftShouldNotDependOnKafkaDjlOrOuterPackages() {
+    noClasses().that().resideInAnyPackage("io.toedit.edit..", "io.toedit.drift..")
+        .should().dependOnClassesThat().resideInAnyPackage(
+            "org.apache.kafka..", "ai.djl..", "io.toedit.model..", "io.toedit.pipeline..",
+            "io.toedit.stream..", "io.toedit.serve..", "io.toedit.local..", "io.toedit.cli..",
+            "io.micrometer..", "org.apache.avro..")
+        .check(CLASSES);
+  }
+
+  @Test
+  void modelShouldNotDependOnTheEditRuleKafkaOrStreams() {
     noClasses().that().resideInAPackage("io.toedit.model..")
         .should().dependOnClassesThat().resideInAnyPackage(
-            "org.apache.kafka..", "io.toedit.stream..", "io.toedit.serve..", "io.toedit.cli..")
+            "io.toedit.edit..", "io.toedit.drift..", "io.toedit.pipeline..", "org.apache.kafka..",
+            "io.toedit.stream..", "io.toedit.serve..", "io.toedit.local..", "io.toedit.cli..")
         .check(CLASSES);
   }
 
@@ -35,7 +53,24 @@ class ArchitectureTest {
   void pipelineShouldNotDependOnKafkaOrOuterPackages() {
     noClasses().that().resideInAPackage("io.toedit.pipeline..")
         .should().dependOnClassesThat().resideInAnyPackage(
-            "org.apache.kafka..", "io.toedit.stream..", "io.toedit.serve..", "io.toedit.cli..")
+            "org.apache.kafka..", "io.toedit.stream..", "io.toedit.serve..", "io.toedit.local..",
+            "io.toedit.cli..")
+        .check(CLASSES);
+  }
+
+  @Test
+  void driftTopologyShouldNotDependOnTheEditingTopology() {
+    noClasses().that().resideInAPackage("io.toedit.stream.drift..")
+        .should().dependOnClassesThat().resideInAnyPackage(
+            "io.toedit.stream", "io.toedit.edit..", "io.toedit.model..", "io.toedit.pipeline..",
+            "io.toedit.serve..", "io.toedit.local..", "io.toedit.cli..")
+        .check(CLASSES);
+  }
+
+  @Test
+  void theApplicationShouldNotDependOnDevelopmentTooling() {
+    noClasses().that().resideOutsideOfPackages("io.toedit.local..", "io.toedit.cli..")
+        .should().dependOnClassesThat().resideInAPackage("io.toedit.local..")
         .check(CLASSES);
   }
 

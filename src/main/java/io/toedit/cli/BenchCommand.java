@@ -1,11 +1,11 @@
 package io.toedit.cli;
 
-import io.toedit.model.Bench;
-import io.toedit.model.Corpus;
+import io.toedit.local.Bench;
 import io.toedit.model.ModelSettings;
 import io.toedit.model.Models;
 import io.toedit.model.Scorer;
-import io.toedit.model.TextTokenizer;
+import io.toedit.pipeline.Corpus;
+import io.toedit.text.TextTokenizer;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;

@@ -1,15 +1,15 @@
 package io.toedit.cli;
 
-import io.toedit.stream.LocalBroker;
+import io.toedit.local.LocalBroker;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "broker", mixinStandardHelpOptions = true,
     description = {

@@ -1,7 +1,7 @@
 package io.toedit.cli;
 
+import io.toedit.local.ShardExporter;
 import io.toedit.stream.KafkaConfigs;
-import io.toedit.stream.ShardExporter;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,9 +15,9 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "consume", mixinStandardHelpOptions = true,
     description = {"Consume edited documents into rolling JSONL shards (<prefix>-00000.jsonl, ...) for trainers.",

@@ -1,6 +1,6 @@
 package io.toedit.cli;
 
-import io.toedit.stream.Demo;
+import io.toedit.local.Demo;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -41,13 +41,13 @@ public final class DemoCommand implements Callable<Integer> {
         }
 
         @Override
-        public io.toedit.stream.DriftListener driftListener() {
+        public io.toedit.stream.drift.DriftListener driftListener() {
           return surface.metrics();
         }
 
         @Override
         public void started(io.toedit.stream.PipelineRunner runner, java.util.Properties props,
-            io.toedit.model.TextTokenizer tokenizer, io.toedit.model.Scorer scorer) {
+            io.toedit.text.TextTokenizer tokenizer, io.toedit.model.Scorer scorer) {
           surface.attach(runner, props, tokenizer, scorer);
           out.println("Dashboard: http://127.0.0.1:" + surface.port() + "/  (metrics: /metrics, drift: /api/windows/latest)");
           out.flush();

@@ -6,9 +6,9 @@ import io.toedit.edit.Strategy;
 import io.toedit.model.ModelSettings;
 import io.toedit.model.Models;
 import io.toedit.model.Scorer;
-import io.toedit.model.TextTokenizer;
 import io.toedit.pipeline.DocumentEditor;
 import io.toedit.pipeline.JsonlEditJob;
+import io.toedit.text.TextTokenizer;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -17,9 +17,9 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "edit", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Edit a JSONL or JSONL.gz file in batch (ToEdit token-level editing).",

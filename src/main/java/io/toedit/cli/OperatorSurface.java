@@ -2,13 +2,13 @@ package io.toedit.cli;
 
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.toedit.model.Scorer;
-import io.toedit.model.TextTokenizer;
 import io.toedit.serve.DriftQueries;
 import io.toedit.serve.OperatorServer;
 import io.toedit.serve.PipelineMetrics;
 import io.toedit.serve.StoreDriftQueries;
 import io.toedit.stream.PipelineConfig;
 import io.toedit.stream.PipelineRunner;
+import io.toedit.text.TextTokenizer;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.streams.StreamsConfig;

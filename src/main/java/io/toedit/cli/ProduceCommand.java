@@ -1,6 +1,6 @@
 package io.toedit.cli;
 
-import io.toedit.stream.JsonlProducer;
+import io.toedit.local.JsonlProducer;
 import io.toedit.stream.KafkaConfigs;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -14,10 +14,10 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "produce", mixinStandardHelpOptions = true,
     description = {"Produce JSONL documents into the input topic, one record per line, keyed by document id.",

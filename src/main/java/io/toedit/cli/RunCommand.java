@@ -5,10 +5,10 @@ import io.toedit.edit.Strategy;
 import io.toedit.model.ModelSettings;
 import io.toedit.model.Models;
 import io.toedit.model.Scorer;
-import io.toedit.model.TextTokenizer;
 import io.toedit.stream.KafkaConfigs;
 import io.toedit.stream.PipelineConfig;
 import io.toedit.stream.PipelineRunner;
+import io.toedit.text.TextTokenizer;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Properties;
@@ -98,7 +98,7 @@ public final class RunCommand implements Callable<Integer> {
           + config.editedTopic() + (config.scoredEnabled() ? " + " + config.scoredTopic() : "") + " | dead letters → "
           + config.deadLetterTopic());
       PipelineRunner runner = PipelineRunner.start(props, tokenizer, scorer, edit,
-          surface == null ? io.toedit.stream.DriftListener.none() : surface.metrics());
+          surface == null ? io.toedit.stream.drift.DriftListener.none() : surface.metrics());
       if (surface != null) {
         surface.attach(runner, props, tokenizer, scorer);
         out.println("HTTP: http://" + httpHost + ":" + surface.port() + "/ (dashboard), /metrics, /api/drift, /api/windows/latest");

@@ -1,13 +1,13 @@
 package io.toedit.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.toedit.edit.TokenScores;
-import io.toedit.model.Corpus;
-import io.toedit.model.CorpusScores;
 import io.toedit.model.ModelSettings;
 import io.toedit.model.Models;
 import io.toedit.model.Scorer;
-import io.toedit.model.TextTokenizer;
+import io.toedit.pipeline.Corpus;
+import io.toedit.pipeline.CorpusScores;
+import io.toedit.text.TextTokenizer;
+import io.toedit.text.TokenScores;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,5 +1,8 @@
 package io.toedit.edit;
 
+import io.toedit.text.TokenScores;
+import io.toedit.text.Tokenized;
+import io.toedit.text.Vocabulary;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -4,7 +4,7 @@ import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
-import io.toedit.edit.TokenScores;
+import io.toedit.text.TokenScores;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;

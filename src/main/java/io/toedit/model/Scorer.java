@@ -1,6 +1,6 @@
 package io.toedit.model;
 
-import io.toedit.edit.TokenScores;
+import io.toedit.text.TokenScores;
 import java.util.List;
 
 /**

@@ -2,10 +2,10 @@ package io.toedit.pipeline;
 
 import io.toedit.edit.EditResult;
 import io.toedit.edit.Editor;
-import io.toedit.edit.TokenScores;
-import io.toedit.edit.Tokenized;
 import io.toedit.model.Scorer;
-import io.toedit.model.TextTokenizer;
+import io.toedit.text.TextTokenizer;
+import io.toedit.text.TokenScores;
+import io.toedit.text.Tokenized;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -1,8 +1,9 @@
 package io.toedit.pipeline;
 
 import io.toedit.edit.EditResult;
-import io.toedit.edit.TokenScores;
-import io.toedit.edit.Tokenized;
+import io.toedit.text.TokenScores;
+import io.toedit.text.Tokenized;
+
 
 /**
  * What happened to one document: either it was tokenized, scored and edited ({@link #ok()}), or

@@ -7,7 +7,7 @@ import io.toedit.avro.RawDocument;
 import io.toedit.avro.ScoredDocument;
 import io.toedit.edit.EditResult;
 import io.toedit.edit.TokenEdit;
-import io.toedit.edit.TokenScores;
+import io.toedit.text.TokenScores;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -1,10 +1,11 @@
 package io.toedit.stream;
 
-import static io.toedit.stream.ConfigValues.bool;
-import static io.toedit.stream.ConfigValues.integer;
-import static io.toedit.stream.ConfigValues.longValue;
-import static io.toedit.stream.ConfigValues.require;
+import static io.toedit.config.ConfigValues.bool;
+import static io.toedit.config.ConfigValues.integer;
+import static io.toedit.config.ConfigValues.longValue;
+import static io.toedit.config.ConfigValues.require;
 
+import io.toedit.stream.drift.DriftSettings;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;

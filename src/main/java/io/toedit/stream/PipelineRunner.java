@@ -2,7 +2,9 @@ package io.toedit.stream;
 
 import io.toedit.edit.EditConfig;
 import io.toedit.model.Scorer;
-import io.toedit.model.TextTokenizer;
+import io.toedit.stream.drift.DriftListener;
+import io.toedit.stream.drift.DriftSettings;
+import io.toedit.text.TextTokenizer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;

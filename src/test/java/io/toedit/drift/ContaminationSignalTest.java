@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.toedit.model.BundledModel;
 import io.toedit.model.ModelSettings;
 import io.toedit.model.Models;
-import io.toedit.model.TextTokenizer;
+import io.toedit.text.TextTokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.toedit.model.ModelSettings;
 import io.toedit.model.Models;
-import io.toedit.model.TextTokenizer;
+import io.toedit.text.TextTokenizer;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;

@@ -2,11 +2,11 @@ package io.toedit.drift;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.toedit.edit.Vocabulary;
 import io.toedit.model.BundledModel;
 import io.toedit.model.ModelSettings;
 import io.toedit.model.Models;
-import io.toedit.model.TextTokenizer;
+import io.toedit.text.TextTokenizer;
+import io.toedit.text.Vocabulary;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.OutputStreamWriter;

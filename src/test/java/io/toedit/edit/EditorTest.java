@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.toedit.text.TokenScores;
+import io.toedit.text.Tokenized;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;

@@ -1,5 +1,6 @@
 package io.toedit.edit;
 
+import io.toedit.text.Vocabulary;
 import java.util.List;
 
 /** A hand-written vocabulary for unit tests: ids 0-2 are {@code <unk> <s> </s>}, surfaces as in SentencePiece. */

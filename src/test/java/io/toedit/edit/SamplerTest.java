@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.toedit.text.TokenScores;
+import io.toedit.text.Tokenized;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 

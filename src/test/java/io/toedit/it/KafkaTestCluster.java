@@ -1,6 +1,6 @@
 package io.toedit.it;
 
-import io.toedit.stream.LocalBroker;
+import io.toedit.local.LocalBroker;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.toedit.stream.LocalBroker;
+import io.toedit.local.LocalBroker;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -7,7 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.toedit.edit.TokenScores;
+import io.toedit.text.TextTokenizer;
+import io.toedit.text.TokenScores;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.toedit.edit.TokenScores;
+import io.toedit.text.TokenScores;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;

@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.toedit.edit.TokenScores;
+import io.toedit.pipeline.Corpus;
+import io.toedit.text.TextTokenizer;
+import io.toedit.text.TokenScores;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,8 +1,8 @@
 package io.toedit.pipeline;
 
 import io.toedit.edit.DrawKeys;
-import io.toedit.edit.TokenScores;
 import io.toedit.model.Scorer;
+import io.toedit.text.TokenScores;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;

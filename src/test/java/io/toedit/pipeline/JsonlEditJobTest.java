@@ -13,7 +13,7 @@ import io.toedit.edit.EditConfig;
 import io.toedit.edit.Editor;
 import io.toedit.model.ModelSettings;
 import io.toedit.model.Models;
-import io.toedit.model.TextTokenizer;
+import io.toedit.text.TextTokenizer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;

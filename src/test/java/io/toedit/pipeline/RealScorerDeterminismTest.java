@@ -9,7 +9,7 @@ import io.toedit.edit.Editor;
 import io.toedit.model.ModelSettings;
 import io.toedit.model.Models;
 import io.toedit.model.Scorer;
-import io.toedit.model.TextTokenizer;
+import io.toedit.text.TextTokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.toedit.avro.EditedDocument;
 import io.toedit.edit.EditConfig;
-import io.toedit.edit.TokenScores;
 import io.toedit.model.ModelSettings;
 import io.toedit.model.Models;
 import io.toedit.model.Scorer;
-import io.toedit.model.TextTokenizer;
+import io.toedit.text.TextTokenizer;
+import io.toedit.text.TokenScores;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,7 +1,7 @@
 package io.toedit.stream;
 
-import io.toedit.edit.TokenScores;
 import io.toedit.model.Scorer;
+import io.toedit.text.TokenScores;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -14,20 +14,20 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * original and its next ids. Scoring a batch that contains a poison sequence throws, like a model
  * failing on one document.
  */
-final class FakeScorer implements Scorer {
+public final class FakeScorer implements Scorer {
 
   private final int vocabSize;
   private final int easyModulus;
   private final Set<List<Integer>> poison;
-  final List<Integer> batchSizes = new CopyOnWriteArrayList<>();
+  public final List<Integer> batchSizes = new CopyOnWriteArrayList<>();
 
-  FakeScorer(int vocabSize, int easyModulus, Set<List<Integer>> poison) {
+  public FakeScorer(int vocabSize, int easyModulus, Set<List<Integer>> poison) {
     this.vocabSize = vocabSize;
     this.easyModulus = easyModulus;
     this.poison = poison;
   }
 
-  static List<Integer> boxed(int[] ids) {
+  public static List<Integer> boxed(int[] ids) {
     return Arrays.stream(ids).boxed().toList();
   }
 

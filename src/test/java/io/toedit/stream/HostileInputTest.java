@@ -13,7 +13,7 @@ import io.toedit.avro.RawDocument;
 import io.toedit.edit.EditConfig;
 import io.toedit.model.ModelSettings;
 import io.toedit.model.Models;
-import io.toedit.model.TextTokenizer;
+import io.toedit.text.TextTokenizer;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

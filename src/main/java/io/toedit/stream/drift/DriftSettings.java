@@ -1,10 +1,10 @@
-package io.toedit.stream;
+package io.toedit.stream.drift;
 
-import static io.toedit.stream.ConfigValues.bool;
-import static io.toedit.stream.ConfigValues.finite;
-import static io.toedit.stream.ConfigValues.integer;
-import static io.toedit.stream.ConfigValues.longValue;
-import static io.toedit.stream.ConfigValues.require;
+import static io.toedit.config.ConfigValues.bool;
+import static io.toedit.config.ConfigValues.finite;
+import static io.toedit.config.ConfigValues.integer;
+import static io.toedit.config.ConfigValues.longValue;
+import static io.toedit.config.ConfigValues.require;
 
 import io.toedit.drift.DriftConfig;
 import io.toedit.drift.SummaryConfig;

@@ -1,4 +1,4 @@
-package io.toedit.stream;
+package io.toedit.local;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -6,7 +6,9 @@ import io.toedit.edit.EditConfig;
 import io.toedit.model.ModelSettings;
 import io.toedit.model.Models;
 import io.toedit.model.Scorer;
-import io.toedit.model.TextTokenizer;
+import io.toedit.stream.PipelineConfig;
+import io.toedit.stream.PipelineRunner;
+import io.toedit.text.TextTokenizer;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -38,7 +40,7 @@ import org.apache.kafka.streams.StreamsConfig;
  * scoring-only rate of the same scorer on the same documents, in the same JVM.
  *
  * <pre>
- * java -cp target/toedit-streams.jar io.toedit.stream.PipelineBench CORPUS.jsonl[.gz] [runs] [repeat]
+ * java -cp target/toedit-streams.jar io.toedit.local.PipelineBench CORPUS.jsonl[.gz] [runs] [repeat]
  * </pre>
  *
  * <p>Scoring-only: {@code Scorer.score} over the pre-tokenized corpus, in chunks of

@@ -1,4 +1,4 @@
-package io.toedit.stream;
+package io.toedit.local;
 
 import java.io.File;
 import java.io.IOException;
@@ -231,7 +231,7 @@ public final class LocalBroker implements AutoCloseable {
     Path serverProperties = dir.resolve("server.properties");
     Path log = dir.resolve("broker.log");
     try {
-      writeProperties(serverProperties, props, "single-node KRaft development broker (io.toedit.stream.LocalBroker)");
+      writeProperties(serverProperties, props, "single-node KRaft development broker (io.toedit.local.LocalBroker)");
       Properties newState = new Properties();
       newState.setProperty("cluster.id", clusterId);
       newState.setProperty("port", Integer.toString(port));

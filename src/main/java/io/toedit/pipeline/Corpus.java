@@ -1,7 +1,8 @@
-package io.toedit.model;
+package io.toedit.pipeline;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.toedit.text.TextTokenizer;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,4 +1,4 @@
-package io.toedit.stream;
+package io.toedit.local;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;

@@ -1,5 +1,7 @@
-package io.toedit.model;
+package io.toedit.local;
 
+import io.toedit.model.Scorer;
+import io.toedit.pipeline.Corpus;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

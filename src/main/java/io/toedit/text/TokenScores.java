@@ -1,4 +1,4 @@
-package io.toedit.edit;
+package io.toedit.text;
 
 /**
  * The prior model's teacher-forced scores of one token sequence, as plain Java arrays.

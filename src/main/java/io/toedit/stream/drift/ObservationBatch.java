@@ -1,4 +1,4 @@
-package io.toedit.stream;
+package io.toedit.stream.drift;
 
 import io.toedit.drift.DocumentObservation;
 import io.toedit.drift.StreamKind;

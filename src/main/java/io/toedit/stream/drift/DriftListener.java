@@ -1,4 +1,4 @@
-package io.toedit.stream;
+package io.toedit.stream.drift;
 
 /**
  * Receives the drift gauges of every closed window, e.g. to publish them as

@@ -1,4 +1,4 @@
-package io.toedit.edit;
+package io.toedit.text;
 
 /**
  * A text and its token ids, with each token's character span in the original text.

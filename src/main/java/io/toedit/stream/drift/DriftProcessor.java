@@ -1,4 +1,4 @@
-package io.toedit.stream;
+package io.toedit.stream.drift;
 
 import io.toedit.avro.DriftAlert;
 import io.toedit.avro.DriftWindow;
@@ -7,7 +7,7 @@ import io.toedit.drift.Reference;
 import io.toedit.drift.StreamKind;
 import io.toedit.drift.SummaryConfig;
 import io.toedit.drift.WindowSummary;
-import io.toedit.edit.Vocabulary;
+import io.toedit.text.Vocabulary;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -52,26 +52,26 @@ import org.slf4j.LoggerFactory;
  * repeats nor skips a window. Documents of a window already emitted are late and dropped (counted,
  * logged at debug).
  */
-final class DriftProcessor implements Processor<String, ObservationBatch, String, Object> {
+public final class DriftProcessor implements Processor<String, ObservationBatch, String, Object> {
 
   /** Persistent (RocksDB), changelogged window store: key {@code source|stream}, value WindowSummary bytes. */
-  static final String WINDOW_STORE = "toedit-drift-windows";
+  public static final String WINDOW_STORE = "toedit-drift-windows";
   /**
    * Changelogged key-value store: the emitted-up-to watermark (window end, epoch ms) under
    * {@link #WATERMARK_KEY}, and the newest window start of every key under {@link #latestKey}.
    */
-  static final String EMITTED_STORE = "toedit-drift-index";
+  public static final String EMITTED_STORE = "toedit-drift-index";
   /** Changelogged key-value store of the windows kept for first-windows references. */
-  static final String REFERENCE_STORE = "toedit-drift-reference";
-  static final String DRIFT_SINK = "drift-sink";
-  static final String ALERTS_SINK = "alerts-sink";
+  public static final String REFERENCE_STORE = "toedit-drift-reference";
+  public static final String DRIFT_SINK = "drift-sink";
+  public static final String ALERTS_SINK = "alerts-sink";
   static final String WATERMARK_KEY = "emitted-up-to";
   static final String LATEST_PREFIX = "latest" + '\u0000';
   /** Between the key and the window index in {@link #REFERENCE_STORE} keys. */
   static final char REFERENCE_SEPARATOR = '\u0000';
 
   /** Partitions by source only, so both streams of a source are in one task. */
-  static final org.apache.kafka.streams.processor.StreamPartitioner<String, Object> PARTITIONER =
+  public static final org.apache.kafka.streams.processor.StreamPartitioner<String, Object> PARTITIONER =
       new SourcePartitioner();
 
   private static final Logger LOG = LoggerFactory.getLogger(DriftProcessor.class);
@@ -281,13 +281,13 @@ final class DriftProcessor implements Processor<String, ObservationBatch, String
     }
   }
 
-  static final class Supplier implements ProcessorSupplier<String, ObservationBatch, String, Object> {
+  public static final class Supplier implements ProcessorSupplier<String, ObservationBatch, String, Object> {
     private final DriftSettings settings;
     private final Reference fileReference;
     private final Vocabulary vocabulary;
     private final DriftListener listener;
 
-    Supplier(DriftSettings settings, Reference fileReference, Vocabulary vocabulary, DriftListener listener) {
+    public Supplier(DriftSettings settings, Reference fileReference, Vocabulary vocabulary, DriftListener listener) {
       this.settings = settings;
       this.fileReference = fileReference;
       this.vocabulary = vocabulary;
@@ -314,7 +314,7 @@ final class DriftProcessor implements Processor<String, ObservationBatch, String
   }
 
   /** The observations-topic partition of a {@code source|stream} key: by source alone. */
-  static int partitionOf(String key, int numPartitions) {
+  public static int partitionOf(String key, int numPartitions) {
     byte[] source = ObservationBatch.sourceOf(key).getBytes(java.nio.charset.StandardCharsets.UTF_8);
     return org.apache.kafka.common.utils.Utils.toPositive(org.apache.kafka.common.utils.Utils.murmur2(source))
         % numPartitions;

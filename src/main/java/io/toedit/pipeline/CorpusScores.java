@@ -1,6 +1,7 @@
-package io.toedit.model;
+package io.toedit.pipeline;
 
-import io.toedit.edit.TokenScores;
+import io.toedit.text.TokenScores;
+
 
 /** Per-document summary of teacher-forced scores: predicted tokens, mean NLL, confident tokens. */
 public record CorpusScores(int predicted, double meanNll, int confident) {

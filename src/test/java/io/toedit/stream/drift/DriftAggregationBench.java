@@ -1,11 +1,12 @@
-package io.toedit.stream;
+package io.toedit.stream.drift;
 
 import io.toedit.drift.DocumentObservation;
 import io.toedit.drift.StreamKind;
 import io.toedit.drift.WindowSummary;
 import io.toedit.model.ModelSettings;
 import io.toedit.model.Models;
-import io.toedit.model.TextTokenizer;
+import io.toedit.stream.PipelineConfig;
+import io.toedit.text.TextTokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,7 +34,7 @@ import org.apache.kafka.streams.state.WindowStore;
  * updates/s and the stored size of the window.
  *
  * <pre>java --add-modules=jdk.incubator.foreign -cp target/classes:target/test-classes:$CP \
- *     io.toedit.stream.DriftAggregationBench [tokens=1000000] [vocab=1048576] [docsPerBatch=32] [runs=3]</pre>
+ *     io.toedit.stream.drift.DriftAggregationBench [tokens=1000000] [vocab=1048576] [docsPerBatch=32] [runs=3]</pre>
  */
 public final class DriftAggregationBench {
 

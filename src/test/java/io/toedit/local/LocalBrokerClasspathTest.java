@@ -1,4 +1,4 @@
-package io.toedit.stream;
+package io.toedit.local;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

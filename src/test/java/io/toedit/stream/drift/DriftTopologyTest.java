@@ -1,4 +1,4 @@
-package io.toedit.stream;
+package io.toedit.stream.drift;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -16,7 +16,12 @@ import io.toedit.drift.StreamKind;
 import io.toedit.edit.EditConfig;
 import io.toedit.model.ModelSettings;
 import io.toedit.model.Models;
-import io.toedit.model.TextTokenizer;
+import io.toedit.stream.AvroSerde;
+import io.toedit.stream.FakeScorer;
+import io.toedit.stream.PipelineConfig;
+import io.toedit.stream.PipelineStats;
+import io.toedit.stream.ToEditTopology;
+import io.toedit.text.TextTokenizer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;

@@ -1,4 +1,4 @@
-package io.toedit.stream;
+package io.toedit.local;
 
 import io.toedit.avro.DeadLetter;
 import io.toedit.avro.Edit;
@@ -8,7 +8,11 @@ import io.toedit.edit.EditConfig;
 import io.toedit.model.ModelSettings;
 import io.toedit.model.Models;
 import io.toedit.model.Scorer;
-import io.toedit.model.TextTokenizer;
+import io.toedit.stream.AvroSerde;
+import io.toedit.stream.PipelineConfig;
+import io.toedit.stream.PipelineRunner;
+import io.toedit.stream.drift.DriftListener;
+import io.toedit.text.TextTokenizer;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,4 +1,4 @@
-package io.toedit.edit;
+package io.toedit.text;
 
 /** What the edit rule needs to know about a tokenizer's vocabulary, without the tokenizer. */
 public interface Vocabulary {

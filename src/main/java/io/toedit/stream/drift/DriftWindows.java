@@ -1,4 +1,4 @@
-package io.toedit.stream;
+package io.toedit.stream.drift;
 
 import io.toedit.avro.DriftWindow;
 import io.toedit.avro.NGramEntry;
@@ -7,13 +7,13 @@ import io.toedit.drift.NGramCount;
 import io.toedit.drift.Reference;
 import io.toedit.drift.StreamKind;
 import io.toedit.drift.WindowSummary;
-import io.toedit.edit.Vocabulary;
+import io.toedit.text.Vocabulary;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;

@@ -1,7 +1,5 @@
-package io.toedit.model;
+package io.toedit.text;
 
-import io.toedit.edit.Tokenized;
-import io.toedit.edit.Vocabulary;
 
 /** Text to token ids with character spans; never truncates. Thread-safe. */
 public interface TextTokenizer extends AutoCloseable {

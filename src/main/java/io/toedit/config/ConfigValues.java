@@ -1,21 +1,21 @@
-package io.toedit.stream;
+package io.toedit.config;
 
 import java.util.Locale;
 import java.util.Map;
 
 /** Typed reads of {@code toedit.*} settings, with errors that name the key and the bad value. */
-final class ConfigValues {
+public final class ConfigValues {
 
   private ConfigValues() {
   }
 
-  static void require(boolean ok, String message) {
+  public static void require(boolean ok, String message) {
     if (!ok) {
       throw new IllegalArgumentException(message);
     }
   }
 
-  static boolean bool(Map<String, String> v, String key) {
+  public static boolean bool(Map<String, String> v, String key) {
     String s = v.get(key).toLowerCase(Locale.ROOT);
     if (!s.equals("true") && !s.equals("false")) {
       throw new IllegalArgumentException(key + " must be true or false, got '" + v.get(key) + "'");
@@ -23,7 +23,7 @@ final class ConfigValues {
     return Boolean.parseBoolean(s);
   }
 
-  static int integer(Map<String, String> v, String key) {
+  public static int integer(Map<String, String> v, String key) {
     try {
       return Integer.parseInt(v.get(key));
     } catch (NumberFormatException e) {
@@ -31,7 +31,7 @@ final class ConfigValues {
     }
   }
 
-  static long longValue(Map<String, String> v, String key) {
+  public static long longValue(Map<String, String> v, String key) {
     try {
       return Long.parseLong(v.get(key));
     } catch (NumberFormatException e) {
@@ -39,7 +39,7 @@ final class ConfigValues {
     }
   }
 
-  static double finite(Map<String, String> v, String key) {
+  public static double finite(Map<String, String> v, String key) {
     try {
       double d = Double.parseDouble(v.get(key));
       if (Double.isNaN(d) || Double.isInfinite(d)) {

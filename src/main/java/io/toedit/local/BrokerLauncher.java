@@ -1,4 +1,4 @@
-package io.toedit.stream;
+package io.toedit.local;
 
 import java.io.IOException;
 import java.io.InputStream;
