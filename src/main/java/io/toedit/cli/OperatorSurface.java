@@ -6,6 +6,7 @@ import io.toedit.serve.DriftQueries;
 import io.toedit.serve.OperatorServer;
 import io.toedit.serve.PipelineMetrics;
 import io.toedit.serve.StoreDriftQueries;
+import io.toedit.serve.ThroughputHistory;
 import io.toedit.stream.PipelineConfig;
 import io.toedit.stream.PipelineRunner;
 import io.toedit.text.TextTokenizer;
@@ -24,11 +25,21 @@ final class OperatorSurface implements AutoCloseable {
   private final OperatorServer server;
   private final String host;
   private KafkaStreamsMetrics streamsMetrics;
+  private volatile ThroughputHistory history;
 
   private OperatorSurface(String host, int port) {
     this.host = host;
     DriftQueries delegate = DriftQueries.deferred(drift::get);
-    this.server = OperatorServer.start(host, port, metrics.registry(), delegate, metrics::status);
+    this.server = OperatorServer.start(host, port, metrics.registry(), delegate, this::status);
+  }
+
+  /** {@link PipelineMetrics#status} plus {@code history}: the counters sampled over the run. */
+  private java.util.Map<String, Object> status() {
+    java.util.Map<String, Object> status = metrics.status();
+    ThroughputHistory h = history;
+    status.put("historyColumns", java.util.List.of("timeMs", "documentsIn", "documentsOut", "deadLetters", "tokens"));
+    status.put("history", h == null ? java.util.List.of() : h.rows());
+    return status;
   }
 
   static OperatorSurface start(String host, int port) {
@@ -61,6 +72,7 @@ final class OperatorSurface implements AutoCloseable {
   void attach(PipelineRunner runner, Properties props, TextTokenizer tokenizer, Scorer scorer) {
     PipelineConfig config = PipelineConfig.fromProperties(props);
     metrics.bind(runner.stats(), config.batchMaxTokens());
+    history = new ThroughputHistory(runner.stats()::snapshot, 1000, 600, System::currentTimeMillis).start();
     metrics.device(scorer.device());
     streamsMetrics = new KafkaStreamsMetrics(runner.streams());
     streamsMetrics.bindTo(metrics.registry());
@@ -73,6 +85,9 @@ final class OperatorSurface implements AutoCloseable {
   @Override
   public void close() {
     server.close();
+    if (history != null) {
+      history.close();
+    }
     if (streamsMetrics != null) {
       streamsMetrics.close();
     }

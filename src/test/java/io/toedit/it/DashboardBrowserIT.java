@@ -6,11 +6,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.toedit.cli.Main;
-import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.net.ServerSocket;
+import io.toedit.local.Demo;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -20,16 +16,19 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
- * The dashboard in real headless Chromium, with data from a running {@code demo}: the page loads,
- * every plot renders, the n-gram table fills, and a screenshot lands in
+ * The dashboard in real headless Chromium, with data from a running {@code demo} after its story
+ * (human windows, then generated ones): the page loads, every plot renders with more than one point
+ * (history, not one instant), the JSD plot holds every window of both streams, the contamination
+ * alert banner shows, the raw and edited n-gram tables fill, and a screenshot lands in
  * {@code target/dashboard.png}. Chromium is Debian's {@code chromium} ({@code .ci/run} installs
  * it); without it the test is skipped, except under {@code CI=true}, where it fails.
  */
@@ -37,67 +36,71 @@ class DashboardBrowserIT {
 
   private static final Path CHROMIUM = Path.of(System.getenv().getOrDefault("CHROMIUM", "/usr/bin/chromium"));
   private static final List<String> PLOTS = List.of("ngrams", "plot-concentration", "plot-distinct", "plot-hist",
-      "plot-jsd", "plot-nll", "plot-throughput");
+      "plot-jsd", "plot-nll", "plot-score", "plot-throughput");
 
   @Test
-  void shouldRenderEveryPlotWithDataFromARunningDemo() throws Exception {
+  void shouldShowTheDriftStoryOfARunningDemo() throws Exception {
     if (!Files.isExecutable(CHROMIUM)) {
       if ("true".equals(System.getenv("CI"))) {
         fail("CI=true but " + CHROMIUM + " is missing: install Debian's chromium (.ci/run does)");
       }
       Assumptions.abort("headless Chromium not installed at " + CHROMIUM + " (apt-get install chromium)");
     }
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
-    StringWriter out = new StringWriter();
-    AtomicInteger exit = new AtomicInteger(-1);
-    Thread demo = new Thread(() -> exit.set(Main.newCommandLine(new PrintWriter(out, true), new PrintWriter(out, true))
-        .execute("demo", "--http-port", Integer.toString(port), "--linger-s", "300")), "demo");
-    demo.start();
-    try {
-      awaitEdited(port, 120, out, demo);
+    try (RunningDemo demo = RunningDemo.start()) {
+      demo.awaitSummary(600);
+      int port = demo.port();
+      // Every window of the story: 9 per stream (the newest one open).
+      JsonNode raw = new ObjectMapper().readTree(get(port, "/api/drift?source=" + Demo.SOURCE + "&stream=raw"));
+      assertEquals(9, raw.size(), raw.toString());
+      boolean estimate = false;
+      for (JsonNode w : raw) {
+        estimate |= w.hasNonNull("syntheticFraction");
+      }
       Path shot = Path.of("target", "dashboard.png").toAbsolutePath();
       Files.deleteIfExists(shot);
       String dom = chromium(port, "--dump-dom");
-      chromium(port, "--screenshot=" + shot, "--window-size=1400,1800");
+      chromium(port, "--screenshot=" + shot, "--window-size=1400,2200");
       Matcher rendered = Pattern.compile("data-plots=\"([^\"]*)\"").matcher(dom);
       assertTrue(rendered.find(), "the dashboard script never marked a plot as rendered:\n"
           + dom.substring(0, Math.min(2000, dom.length())));
-      assertEquals(PLOTS, List.of(rendered.group(1).split(",")), "rendered plots");
+      List<String> expected = new ArrayList<>(PLOTS);
+      if (estimate) {
+        expected.add("plot-synthetic");
+        expected.sort(null);
+      }
+      assertEquals(expected, List.of(rendered.group(1).split(",")), "rendered plots");
+      Matcher pointsAttr = Pattern.compile("data-points=\"([^\"]*)\"").matcher(dom);
+      assertTrue(pointsAttr.find(), "points per plot");
+      Map<String, Integer> points = new TreeMap<>();
+      for (String kv : pointsAttr.group(1).split(",")) {
+        points.put(kv.substring(0, kv.indexOf(':')), Integer.parseInt(kv.substring(kv.indexOf(':') + 1)));
+      }
+      for (Map.Entry<String, Integer> e : points.entrySet()) {
+        assertTrue(e.getValue() > 1, e.getKey() + " holds " + e.getValue() + " point(s): " + points);
+      }
+      assertEquals(18, points.get("plot-jsd"), "JSD of 9 windows, raw and edited: " + points);
       assertTrue(dom.contains("<canvas"), "uPlot draws on canvases");
-      assertTrue(Pattern.compile("<td>edited</td>|<td>raw</td>").matcher(dom).find(), "top n-gram rows");
+      Matcher banner = Pattern.compile("<div id=\"alert\" class=\"alert\"( hidden(=\"\")?)?>([^<]*)</div>").matcher(dom);
+      assertTrue(banner.find(), "alert banner element");
+      assertEquals(null, banner.group(1), "the alert banner is hidden: " + banner.group());
+      assertTrue(banner.group(3).contains("Contamination alert on source \"" + Demo.SOURCE + "\"")
+          || banner.group(3).contains("Contamination alert on source &quot;" + Demo.SOURCE), banner.group(3));
+      assertTrue(dom.contains("data-alert=\""), "body marked as alerting");
+      for (String stream : List.of("raw", "edited")) {
+        Matcher table = Pattern.compile("<table id=\"ngrams-" + stream + "\">.*?<tbody>(.*?)</tbody>", Pattern.DOTALL)
+            .matcher(dom);
+        assertTrue(table.find() && table.group(1).contains("<td>"), stream + " n-gram table is empty");
+      }
       assertTrue(dom.contains(" edited · "), "status line with live counters");
       assertTrue(Files.size(shot) > 10_000, "screenshot " + shot);
-    } finally {
-      demo.interrupt();
-      demo.join(TimeUnit.SECONDS.toMillis(120));
     }
-    assertEquals(false, demo.isAlive(), "demo did not stop:\n" + out);
   }
 
-  private static void awaitEdited(int port, long documents, StringWriter out, Thread demo) throws Exception {
-    HttpClient http = HttpClient.newHttpClient();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(600);
-    while (System.nanoTime() < deadline) {
-      if (!demo.isAlive()) {
-        fail("demo stopped early:\n" + out);
-      }
-      try {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-            + "/api/windows/latest")).build(), HttpResponse.BodyHandlers.ofString());
-        JsonNode status = new ObjectMapper().readTree(http.send(HttpRequest.newBuilder(URI.create(
-            "http://127.0.0.1:" + port + "/api/status")).build(), HttpResponse.BodyHandlers.ofString()).body());
-        if (r.statusCode() == 200 && r.body().contains("\"edited\"") && status.path("documentsOut").asLong() >= documents) {
-          return;
-        }
-      } catch (IOException e) {
-        // not up yet
-      }
-      Thread.sleep(1000);
-    }
-    fail("no drift windows with " + documents + " edited documents within 600 s:\n" + out);
+  private static String get(int port, String path) throws Exception {
+    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+        + port + path)).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, r.statusCode(), path + ": " + r.body());
+    return r.body();
   }
 
   private static String chromium(int port, String... extra) throws Exception {
