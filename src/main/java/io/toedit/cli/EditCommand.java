@@ -31,7 +31,7 @@ public final class EditCommand implements Callable<Integer> {
   CommandSpec spec;
 
   @Option(names = {"-i", "--input"}, required = true, paramLabel = "FILE",
-      description = "Input .jsonl or .jsonl.gz (gzip by extension).")
+      description = "Input .jsonl, plain or gzip (detected by its magic bytes).")
   Path input;
 
   @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE",

@@ -143,7 +143,7 @@ class JsonlEditJobTest {
       assertEquals("read", r.get("stage").asText());
       assertFalse(r.get("reason").asText().isBlank());
     }
-    assertTrue(rejects.get(0).get("reason").asText().startsWith("not valid JSON"), rejects.get(0).toString());
+    assertTrue(rejects.get(0).get("reason").asText().startsWith("malformed JSON"), rejects.get(0).toString());
     assertTrue(rejects.get(1).get("reason").asText().contains("--text-field"));
     assertTrue(rejects.get(3).get("reason").asText().contains("--max-line-bytes"));
     assertTrue(rejects.get(4).get("reason").asText().contains("UTF-8"));

@@ -7,6 +7,7 @@ import io.toedit.drift.NGramCount;
 import io.toedit.drift.Reference;
 import io.toedit.drift.StreamKind;
 import io.toedit.drift.WindowSummary;
+import io.toedit.text.BytePiece;
 import io.toedit.text.Vocabulary;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -189,8 +190,9 @@ public final class DriftWindows {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     for (int id : ids) {
       String piece = id < vocabulary.size() ? vocabulary.piece(id) : null;
-      if (piece != null && piece.length() == 6 && piece.startsWith("<0x") && piece.endsWith(">")) {
-        bytes.write(Integer.parseInt(piece.substring(3, 5), 16));
+      int b = BytePiece.byteValue(piece);
+      if (b >= 0) {
+        bytes.write(b);
         continue;
       }
       if (bytes.size() > 0) {
