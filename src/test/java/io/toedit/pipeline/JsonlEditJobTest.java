@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.toedit.edit.EditConfig;
 import io.toedit.edit.Editor;
+import io.toedit.model.FakeScorer;
 import io.toedit.model.ModelSettings;
 import io.toedit.model.Models;
 import io.toedit.text.TextTokenizer;
@@ -49,7 +50,7 @@ class JsonlEditJobTest {
   }
 
   static DocumentEditor editor(EditConfig config) {
-    return new DocumentEditor(tokenizer, new FakeScorer(tokenizer.vocabulary().size()),
+    return new DocumentEditor(tokenizer, FakeScorer.bigram(tokenizer.vocabulary().size()),
         new Editor(config, tokenizer.vocabulary()));
   }
 

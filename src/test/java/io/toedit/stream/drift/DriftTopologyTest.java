@@ -14,10 +14,10 @@ import io.toedit.avro.EditedDocument;
 import io.toedit.drift.DocumentObservation;
 import io.toedit.drift.StreamKind;
 import io.toedit.edit.EditConfig;
+import io.toedit.model.FakeScorer;
 import io.toedit.model.ModelSettings;
 import io.toedit.model.Models;
 import io.toedit.stream.AvroSerde;
-import io.toedit.stream.FakeScorer;
 import io.toedit.stream.PipelineConfig;
 import io.toedit.stream.PipelineStats;
 import io.toedit.stream.ToEditTopology;
@@ -102,7 +102,7 @@ class DriftTopologyTest {
   }
 
   void start(PipelineConfig cfg) {
-    FakeScorer scorer = new FakeScorer(tokenizer.vocabulary().size(), 3, Set.of());
+    FakeScorer scorer = FakeScorer.everyNth(tokenizer.vocabulary().size(), 3, Set.of());
     Properties p = new Properties();
     p.put(StreamsConfig.APPLICATION_ID_CONFIG, "toedit-drift-test");
     p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:9");
@@ -322,7 +322,7 @@ class DriftTopologyTest {
   @Test
   void shouldReportGaugesOfEveryClosedWindowToTheListener() {
     List<String> seen = new ArrayList<>();
-    FakeScorer scorer = new FakeScorer(tokenizer.vocabulary().size(), 3, Set.of());
+    FakeScorer scorer = FakeScorer.everyNth(tokenizer.vocabulary().size(), 3, Set.of());
     Properties p = new Properties();
     p.put(StreamsConfig.APPLICATION_ID_CONFIG, "toedit-drift-gauges");
     p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:9");
