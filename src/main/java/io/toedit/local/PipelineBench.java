@@ -44,7 +44,7 @@ import org.apache.kafka.streams.StreamsConfig;
  * </pre>
  *
  * <p>Scoring-only: {@code Scorer.score} over the pre-tokenized corpus, in chunks of
- * {@code toedit.batch.max.tokens} (the pipeline's micro-batch), sorted by length within a chunk.
+ * {@code toedit.microbatch.max.tokens} (the pipeline's micro-batch), sorted by length within a chunk.
  * End-to-end: the input topic is filled first; the clock runs from {@code KafkaStreams.start()} until
  * a read_committed consumer has seen one output (edited or dead letter) per input record, so Streams
  * start-up, validation, tokenization, editing, Avro encoding and transactions all count.

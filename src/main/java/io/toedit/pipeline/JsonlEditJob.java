@@ -12,11 +12,11 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * The batch {@code edit} job: reads JSONL (or gzipped JSONL, by its magic bytes) with a
+ * The offline {@code edit} job: reads JSONL (or gzipped JSONL, by its magic bytes) with a
  * {@link JsonlReader}, edits the text field of every line with a {@link DocumentEditor} (the path
  * the stream shares), and writes with a {@link JsonlWriter} the lines in input order with every
  * other field kept, and each line that cannot be edited to a rejects file with its line number and
- * the reason. The output is a pure function of the input and the configuration: batch size and thread
+ * the reason. The output is a pure function of the input and the configuration: chunk size and thread
  * count never change a byte of it.
  *
  * <p>Output line: the input object, with the text field replaced by the edited text and one added
@@ -41,20 +41,20 @@ public final class JsonlEditJob {
    * @param idField the field that identifies a document (keys its random draws); when absent on a
    *     line, the line number is the id
    * @param infoField the object field added to each output line
-   * @param batchSize documents per {@link DocumentEditor#process} call
-   * @param threads concurrent {@link DocumentEditor#process} calls
+   * @param chunkSize documents per {@link DocumentEditor#process} call (a chunk)
+   * @param threads chunks edited concurrently
    * @param maxLineBytes longer lines are rejected without being held in memory
    * @param maxDocumentChars longer texts are rejected
    */
   public record Options(Path input, Path output, Path rejects, String textField, String idField,
-      String infoField, int batchSize, int threads, int maxLineBytes, int maxDocumentChars) {
+      String infoField, int chunkSize, int threads, int maxLineBytes, int maxDocumentChars) {
 
     public static final int DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
     public static final int DEFAULT_MAX_DOCUMENT_CHARS = 1_000_000;
 
     public Options {
-      if (batchSize < 1 || threads < 1) {
-        throw new IllegalArgumentException("batch size and threads must be at least 1, got " + batchSize + " and " + threads);
+      if (chunkSize < 1 || threads < 1) {
+        throw new IllegalArgumentException("chunk size and threads must be at least 1, got " + chunkSize + " and " + threads);
       }
       if (maxLineBytes < 1 || maxDocumentChars < 1) {
         throw new IllegalArgumentException("size limits must be positive");
@@ -76,22 +76,22 @@ public final class JsonlEditJob {
       return output.resolveSibling((base.isEmpty() ? name : base) + ".rejects.jsonl");
     }
 
-    public Options withBatching(int batch, int workerThreads) {
-      return new Options(input, output, rejects, textField, idField, infoField, batch, workerThreads, maxLineBytes,
+    public Options withChunking(int chunk, int workerThreads) {
+      return new Options(input, output, rejects, textField, idField, infoField, chunk, workerThreads, maxLineBytes,
           maxDocumentChars);
     }
 
     public Options withFields(String text, String id, String info) {
-      return new Options(input, output, rejects, text, id, info, batchSize, threads, maxLineBytes, maxDocumentChars);
+      return new Options(input, output, rejects, text, id, info, chunkSize, threads, maxLineBytes, maxDocumentChars);
     }
 
     public Options withLimits(int lineBytes, int documentChars) {
-      return new Options(input, output, rejects, textField, idField, infoField, batchSize, threads, lineBytes,
+      return new Options(input, output, rejects, textField, idField, infoField, chunkSize, threads, lineBytes,
           documentChars);
     }
 
     public Options withRejects(Path path) {
-      return new Options(input, output, path, textField, idField, infoField, batchSize, threads, maxLineBytes,
+      return new Options(input, output, path, textField, idField, infoField, chunkSize, threads, maxLineBytes,
           maxDocumentChars);
     }
   }
@@ -136,7 +136,7 @@ public final class JsonlEditJob {
     }
   }
 
-  /** Called on the job's thread after each batch is written. */
+  /** Called on the job's thread after each chunk is written. */
   @FunctionalInterface
   public interface Progress {
     /**
@@ -157,7 +157,7 @@ public final class JsonlEditJob {
     this.options = options;
   }
 
-  private record Batch(List<JsonlReader.Line> lines, Future<List<DocumentOutcome>> outcomes) {
+  private record Chunk(List<JsonlReader.Line> lines, Future<List<DocumentOutcome>> outcomes) {
   }
 
   /** Runs the job. Throws on I/O failure; bad lines are rejects, never exceptions. */
@@ -173,7 +173,7 @@ public final class JsonlEditJob {
     try (JsonlReader reader = new JsonlReader(options);
          JsonlWriter writer = new JsonlWriter(options, editor.modelId())) {
       w = writer;
-      ArrayDeque<Batch> inFlight = new ArrayDeque<>();
+      ArrayDeque<Chunk> inFlight = new ArrayDeque<>();
       List<JsonlReader.Line> lines = new ArrayList<>();
       int docs = 0;
       JsonlReader.Line line;
@@ -183,7 +183,7 @@ public final class JsonlEditJob {
         if (line.isDocument()) {
           docs++;
         }
-        if (docs >= options.batchSize()) {
+        if (docs >= options.chunkSize()) {
           inFlight.add(submit(pool, lines));
           lines = new ArrayList<>();
           docs = 0;
@@ -210,35 +210,35 @@ public final class JsonlEditJob {
         editor.stageTimes().minus(before));
   }
 
-  /** The editing step: the documents of a batch through the shared {@link DocumentEditor} path. */
-  private Batch submit(ExecutorService pool, List<JsonlReader.Line> lines) {
+  /** The editing step: the documents of a chunk through the shared {@link DocumentEditor} path. */
+  private Chunk submit(ExecutorService pool, List<JsonlReader.Line> lines) {
     List<SourceDocument> docs = new ArrayList<>();
     for (JsonlReader.Line l : lines) {
       if (l.isDocument()) {
         docs.add(new SourceDocument(l.document.id(), l.document.text()));
       }
     }
-    return new Batch(lines, pool.submit(() -> editor.process(docs)));
+    return new Chunk(lines, pool.submit(() -> editor.process(docs)));
   }
 
-  private void write(Batch batch, JsonlWriter writer) throws IOException {
+  private void write(Chunk chunk, JsonlWriter writer) throws IOException {
     List<DocumentOutcome> outcomes;
     try {
-      outcomes = batch.outcomes().get();
+      outcomes = chunk.outcomes().get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new IllegalStateException("Interrupted while waiting for a batch", e);
+      throw new IllegalStateException("Interrupted while waiting for a chunk", e);
     } catch (ExecutionException e) {
-      // process() isolates single documents; reaching this is a bug or an Error: reject the whole batch, loudly
+      // process() isolates single documents; reaching this is a bug or an Error: reject the whole chunk, loudly
       outcomes = null;
-      for (JsonlReader.Line l : batch.lines()) {
+      for (JsonlReader.Line l : chunk.lines()) {
         if (l.isDocument()) {
-          l.reject("pipeline", "batch failed: " + e.getCause());
+          l.reject("pipeline", "chunk failed: " + e.getCause());
         }
       }
     }
     int k = 0;
-    for (JsonlReader.Line l : batch.lines()) {
+    for (JsonlReader.Line l : chunk.lines()) {
       if (!l.isDocument()) {
         writer.reject(l.number, null, l.stage, l.reason, l.content);
         continue;

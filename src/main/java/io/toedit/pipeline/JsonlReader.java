@@ -45,7 +45,7 @@ final class JsonlReader implements Closeable {
       return document != null;
     }
 
-    /** Turns a document into a reject (the batch it was in failed). */
+    /** Turns a document into a reject (the chunk it was in failed). */
     void reject(String rejectStage, String rejectReason) {
       content = preview(document.text());
       document = null;

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.toedit.drift.Reference;
 import io.toedit.stream.ToEditTopology;
-import io.toedit.stream.drift.DriftSettings;
+import io.toedit.stream.drift.DriftStreamConfig;
 import io.toedit.stream.drift.DriftWindows;
 import io.toedit.stream.drift.ObservationBatch;
 import io.toedit.text.Vocabulary;
@@ -56,7 +56,7 @@ public final class StoreDriftQueries implements DriftQueries {
   };
 
   private final KafkaStreams streams;
-  private final DriftSettings settings;
+  private final DriftStreamConfig settings;
   private final Reference fileReference;
   private final Vocabulary vocabulary;
   private final HostInfo self;
@@ -67,7 +67,7 @@ public final class StoreDriftQueries implements DriftQueries {
    * @param self this instance's {@code application.server} (host:port of its HTTP server), or
    *     {@code null} for a single instance
    */
-  public StoreDriftQueries(KafkaStreams streams, DriftSettings settings, Vocabulary vocabulary, HostInfo self) {
+  public StoreDriftQueries(KafkaStreams streams, DriftStreamConfig settings, Vocabulary vocabulary, HostInfo self) {
     this.streams = streams;
     this.settings = settings;
     this.fileReference = DriftWindows.fileReference(settings);

@@ -128,7 +128,7 @@ class JsonlEditJobTest {
       os.write(raw.toByteArray());
     }
     Path out = dir.resolve("edited.jsonl.gz");
-    JsonlEditJob.Options opts = JsonlEditJob.Options.defaults(in, out).withLimits(1000, 300).withBatching(4, 2);
+    JsonlEditJob.Options opts = JsonlEditJob.Options.defaults(in, out).withLimits(1000, 300).withChunking(4, 2);
     JsonlEditJob.Summary s = new JsonlEditJob(editor(EditConfig.defaults()), opts).run(JsonlEditJob.Progress.NONE);
     assertEquals(14, s.lines());
     assertEquals(2, s.documents());
@@ -174,7 +174,7 @@ class JsonlEditJobTest {
     for (int[] shape : shapes) {
       Path out = dir.resolve("det-" + shape[0] + "-" + shape[1] + ".jsonl");
       JsonlEditJob.Summary s = new JsonlEditJob(editor(cfg),
-          JsonlEditJob.Options.defaults(SAMPLE, out).withBatching(shape[0], shape[1])).run(JsonlEditJob.Progress.NONE);
+          JsonlEditJob.Options.defaults(SAMPLE, out).withChunking(shape[0], shape[1])).run(JsonlEditJob.Progress.NONE);
       assertEquals(120, s.documents());
       assertTrue(s.changed() > 0);
       byte[] bytes = Files.readAllBytes(out);
@@ -197,7 +197,7 @@ class JsonlEditJobTest {
     Path good = dir.resolve("sample.jsonl.gz");
     Files.write(good, gz);
     List<long[]> updates = new ArrayList<>();
-    new JsonlEditJob(editor(EditConfig.defaults()), JsonlEditJob.Options.defaults(good, dir.resolve("o.jsonl")).withBatching(50, 1))
+    new JsonlEditJob(editor(EditConfig.defaults()), JsonlEditJob.Options.defaults(good, dir.resolve("o.jsonl")).withChunking(50, 1))
         .run((d, t, r, total, e) -> updates.add(new long[] {d, t, r, total}));
     assertEquals(3, updates.size());
     long[] last = updates.get(updates.size() - 1);

@@ -29,7 +29,7 @@ import org.apache.kafka.streams.state.ReadOnlyWindowStore;
 
 /**
  * Turns a window's {@link WindowSummary} into its published form (Avro {@link DriftWindow}, JSON
- * map, gauges), and decides which {@link Reference} it is compared with (see {@link DriftSettings}).
+ * map, gauges), and decides which {@link Reference} it is compared with (see {@link DriftStreamConfig}).
  * Shared by the {@link DriftProcessor} (closed windows) and the interactive queries (any window).
  */
 public final class DriftWindows {
@@ -46,13 +46,13 @@ public final class DriftWindows {
    * yet. {@code storedReferenceWindows} gives the windows kept so far for a first-windows
    * reference; {@code window} fetches another key's window summary at a start time (or null).
    */
-  public static Reference reference(DriftSettings settings, Reference fileReference, String key, long start,
+  public static Reference reference(DriftStreamConfig settings, Reference fileReference, String key, long start,
       Function<String, List<byte[]>> storedReferenceWindows, BiFunction<String, Long, byte[]> window) {
     StreamKind stream = ObservationBatch.streamOf(key);
     switch (settings.referenceMode()) {
-      case DriftSettings.MODE_FILE:
+      case DriftStreamConfig.MODE_FILE:
         return fileReference;
-      case DriftSettings.MODE_PAIRED_RAW:
+      case DriftStreamConfig.MODE_PAIRED_RAW:
         if (stream == StreamKind.EDITED) {
           String rawKey = ObservationBatch.key(ObservationBatch.sourceOf(key), StreamKind.RAW);
           byte[] raw = window.apply(rawKey, start);
@@ -66,7 +66,7 @@ public final class DriftWindows {
   }
 
   /** The first-windows reference built from {@code stored}, or null while fewer than configured. */
-  static Reference firstWindows(DriftSettings settings, String key, List<byte[]> stored) {
+  static Reference firstWindows(DriftStreamConfig settings, String key, List<byte[]> stored) {
     if (stored.size() < settings.referenceWindows()) {
       return null;
     }
@@ -79,8 +79,8 @@ public final class DriftWindows {
   }
 
   /** The profile of {@code toedit.drift.reference.file} when the reference mode is {@code file}, else null. */
-  public static Reference fileReference(DriftSettings drift) {
-    if (!drift.referenceMode().equals(DriftSettings.MODE_FILE)) {
+  public static Reference fileReference(DriftStreamConfig drift) {
+    if (!drift.referenceMode().equals(DriftStreamConfig.MODE_FILE)) {
       return null;
     }
     Path file = Path.of(drift.referenceFile());
@@ -99,7 +99,7 @@ public final class DriftWindows {
    * the stores give now (for a first-windows reference, its windows are compared with it too).
    */
   public static DriftWindow fromStores(String key, long start, byte[] summary, ReadOnlyWindowStore<String, byte[]> windows,
-      ReadOnlyKeyValueStore<String, byte[]> referenceWindows, DriftSettings settings, Reference fileReference,
+      ReadOnlyKeyValueStore<String, byte[]> referenceWindows, DriftStreamConfig settings, Reference fileReference,
       Vocabulary vocabulary) {
     StreamKind stream = ObservationBatch.streamOf(key);
     String pairKey = ObservationBatch.key(ObservationBatch.sourceOf(key),
@@ -136,9 +136,9 @@ public final class DriftWindows {
    *     other way round), for {@code editedVsRawJsd}; may be null
    */
   public static DriftWindow compute(String key, long start, long end, WindowSummary summary, Reference reference,
-      WindowSummary pair, DriftSettings settings, Vocabulary vocabulary) {
+      WindowSummary pair, DriftStreamConfig settings, Vocabulary vocabulary) {
     Reference ref = reference != null ? reference : Reference.of("none", summary);
-    DriftMetrics m = DriftMetrics.of(summary, ref, settings.driftConfig());
+    DriftMetrics m = DriftMetrics.of(summary, ref, settings.metricsConfig());
     boolean hasRef = reference != null;
     List<Long> hist = new ArrayList<>(10);
     for (long c : summary.probabilityHistogram()) {
