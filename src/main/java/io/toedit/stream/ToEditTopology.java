@@ -9,7 +9,7 @@ import io.toedit.pipeline.DocumentEditor;
 import io.toedit.stream.drift.DriftListener;
 import io.toedit.stream.drift.DriftProcessor;
 import io.toedit.stream.drift.DriftStreamConfig;
-import io.toedit.stream.drift.DriftWindows;
+import io.toedit.stream.drift.DriftReferences;
 import io.toedit.stream.drift.ObservationBatch;
 import io.toedit.text.TextTokenizer;
 import java.util.Map;
@@ -106,7 +106,7 @@ public final class ToEditTopology {
           ObservationBatch.serde().serializer(), DriftProcessor.PARTITIONER, PROCESSOR);
       topology.addSource(DRIFT_SOURCE, new StringDeserializer(), ObservationBatch.serde().deserializer(),
           drift.observationsTopic());
-      topology.addProcessor(DRIFT_PROCESSOR, new DriftProcessor.Supplier(drift, DriftWindows.fileReference(drift),
+      topology.addProcessor(DRIFT_PROCESSOR, new DriftProcessor.Supplier(drift, DriftReferences.fileReference(drift),
           tokenizer.vocabulary(), driftListener), DRIFT_SOURCE);
       topology.addSink(DriftProcessor.DRIFT_SINK, drift.driftTopic(), new StringSerializer(),
           AvroSerde.of(DriftWindow.class).serializer(), DRIFT_PROCESSOR);

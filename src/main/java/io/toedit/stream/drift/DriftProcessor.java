@@ -216,7 +216,7 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
         || settings.referenceMode().equals(DriftStreamConfig.MODE_PAIRED_RAW) && stream == StreamKind.RAW;
     Reference reference = ownHistory ? references.get(key) : null;
     if (reference == null) {
-      reference = DriftWindows.reference(settings, fileReference, key, start, this::cachedFirstWindows,
+      reference = DriftReferences.reference(settings, fileReference, key, start, this::cachedFirstWindows,
           (k, s) -> windows.fetch(k, s));
       if (ownHistory && reference != null) {
         references.put(key, reference);
@@ -224,7 +224,7 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
     }
     DriftWindow w = DriftWindows.compute(key, start, end, summary, reference, pair, settings, vocabulary);
     context.forward(new Record<>(key, (Object) w, end - 1), DRIFT_SINK);
-    DriftWindows.gauges(w).forEach((name, value) -> listener.drift(source, w.getStream(), name, value));
+    DriftGauges.gauges(w).forEach((name, value) -> listener.drift(source, w.getStream(), name, value));
     alerts(key, w);
     if (reference == null && ownHistory) {
       keepForReference(key, summary);
