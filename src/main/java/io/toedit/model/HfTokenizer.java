@@ -5,6 +5,7 @@ import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.huggingface.tokenizers.jni.CharSpan;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.toedit.text.BytePiece;
 import io.toedit.text.TextTokenizer;
 import io.toedit.text.Tokenized;
 import io.toedit.text.Vocabulary;
@@ -171,8 +172,8 @@ public final class HfTokenizer implements TextTokenizer {
       if (special) {
         return null;
       }
-      if (piece.length() == 6 && piece.startsWith("<0x") && piece.endsWith(">")) {
-        int b = Integer.parseInt(piece.substring(3, 5), 16);
+      int b = BytePiece.byteValue(piece);
+      if (b >= 0) {
         // A byte >= 0x80 is only part of a UTF-8 character: not text on its own.
         return b < 0x80 ? String.valueOf((char) b) : null;
       }
