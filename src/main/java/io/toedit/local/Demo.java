@@ -19,7 +19,7 @@ import io.toedit.stream.AvroSerde;
 import io.toedit.stream.PipelineConfig;
 import io.toedit.stream.PipelineRunner;
 import io.toedit.stream.drift.DriftListener;
-import io.toedit.stream.drift.DriftSettings;
+import io.toedit.stream.drift.DriftStreamConfig;
 import io.toedit.text.TextTokenizer;
 import io.toedit.text.TokenScores;
 import java.io.BufferedReader;
@@ -143,13 +143,13 @@ public final class Demo {
     props.setProperty(StreamsConfig.STATE_DIR_CONFIG, workDir.resolve("state").toString());
     props.setProperty("toedit.output.include.original", "true");
     Path referenceFile = workDir.resolve("reference.bin");
-    props.setProperty("toedit.drift.reference", DriftSettings.MODE_FILE);
+    props.setProperty("toedit.drift.reference", DriftStreamConfig.MODE_FILE);
     props.setProperty("toedit.drift.reference.file", referenceFile.toString());
     props.setProperty("toedit.drift.window.size.ms", Long.toString(WINDOW_MS));
     // One ordered partition of event times (see produce), micro-batches of at most half a window:
     // a batch's raw observations advance stream time by less than the grace, so the edited
     // observations of the same batch (forwarded right after them) are never late.
-    props.setProperty("toedit.batch.max.records", Integer.toString(DOCS_PER_WINDOW / 2));
+    props.setProperty("toedit.microbatch.max.records", Integer.toString(DOCS_PER_WINDOW / 2));
     props.setProperty("toedit.drift.grace.ms", Long.toString(WINDOW_MS / 2));
     try (TextTokenizer tokenizer = Models.openTokenizer(settings);
         Scorer scorer = Models.openScorer(settings)) {
@@ -322,7 +322,7 @@ public final class Demo {
     AvroSerde<DeadLetter> dlqSerde = AvroSerde.deadLetter();
     AvroSerde<DriftWindow> windowSerde = AvroSerde.of(DriftWindow.class);
     AvroSerde<DriftAlert> alertSerde = AvroSerde.of(DriftAlert.class);
-    DriftSettings drift = config.drift();
+    DriftStreamConfig drift = config.drift();
     // Every window but the newest closes (per stream, raw and edited): the newest has no later document.
     long storyWindows = (story.size() + DOCS_PER_WINDOW - 1) / DOCS_PER_WINDOW;
     long expectedWindows = 2 * (storyWindows - 1);
@@ -415,7 +415,7 @@ public final class Demo {
   }
 
   /** The closed drift windows of the demo's source, raw and edited side by side, and the alerts. */
-  private static void printWindows(PrintWriter out, Summary s, List<StoryDocument> story, DriftSettings drift) {
+  private static void printWindows(PrintWriter out, Summary s, List<StoryDocument> story, DriftStreamConfig drift) {
     out.println();
     out.printf(Locale.ROOT, "Drift windows of source '%s' (closed, from %s; JSD to the reference, contamination"
         + " score in reference sd, alert at >= %.1f):%n", SOURCE, drift.driftTopic(), drift.contaminationThreshold());
