@@ -10,7 +10,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
-    description = "Run the whole pipeline locally: embedded broker, bundled model and sample text.")
+    description = "Run the whole pipeline locally: embedded broker, bundled model, a drift reference built from"
+        + " bundled human text, then human text, a stretch of model-generated text and human text again; prints"
+        + " the drift windows and alerts.")
 public final class DemoCommand implements Callable<Integer> {
 
   @Spec
@@ -49,7 +51,7 @@ public final class DemoCommand implements Callable<Integer> {
         public void started(io.toedit.stream.PipelineRunner runner, java.util.Properties props,
             io.toedit.text.TextTokenizer tokenizer, io.toedit.model.Scorer scorer) {
           surface.attach(runner, props, tokenizer, scorer);
-          out.println("Dashboard: http://127.0.0.1:" + surface.port() + "/  (metrics: /metrics, drift: /api/windows/latest)");
+          out.println("Dashboard: http://127.0.0.1:" + surface.port() + "/  (metrics: /metrics, drift: /api/drift?source=" + Demo.SOURCE + ")");
           out.flush();
         }
 

@@ -419,7 +419,9 @@ public final class Demo {
     out.println();
     out.printf(Locale.ROOT, "Drift windows of source '%s' (closed, from %s; JSD to the reference, contamination"
         + " score in reference sd, alert at >= %.1f):%n", SOURCE, drift.driftTopic(), drift.contaminationThreshold());
-    out.println("  window    content    docs  raw JSD  edited JSD  mean NLL  top-40 share  score   contaminated");
+    boolean estimate = s.windows().stream().anyMatch(w -> field(w, "syntheticFraction") != null);
+    out.println("  window    content    docs  raw JSD  edited JSD  mean NLL  top-40 share  score   "
+        + (estimate ? "synthetic [interval]  " : "") + "contaminated");
     Map<Long, DriftWindow[]> byStart = new TreeMap<>();
     for (DriftWindow w : s.windows()) {
       if (w.getSource().equals(SOURCE)) {
@@ -431,14 +433,21 @@ public final class Demo {
     for (Map.Entry<Long, DriftWindow[]> e : byStart.entrySet()) {
       DriftWindow raw = e.getValue()[0];
       DriftWindow edited = e.getValue()[1];
-      out.printf(Locale.ROOT, "  %s  %-9s  %4s  %7s  %10s  %8s  %12s  %6s  %s%n",
+      String synthetic = "";
+      if (estimate) {
+        Double f = raw == null ? null : field(raw, "syntheticFraction");
+        synthetic = f == null ? String.format(Locale.ROOT, "%-20s  ", "-") : String.format(Locale.ROOT,
+            "%-20s  ", String.format(Locale.ROOT, "%.2f [%.2f, %.2f]", f, field(raw, "syntheticFractionLow"),
+                field(raw, "syntheticFractionHigh")));
+      }
+      out.printf(Locale.ROOT, "  %s  %-9s  %4s  %7s  %10s  %8s  %12s  %6s  %s%s%n",
           hms.format(java.time.Instant.ofEpochMilli(e.getKey())), content(story, e.getKey()),
           raw == null ? "-" : Long.toString(raw.getDocuments()), fmt(raw == null ? null : raw.getJsd()),
           fmt(edited == null ? null : edited.getJsd()), fmt(raw == null ? null : raw.getMeanNll()),
           fmt(raw == null ? null : raw.getTop40BigramShare()),
           raw == null || raw.getContaminationScore() == null ? "-"
               : String.format(Locale.ROOT, "%.2f", raw.getContaminationScore()),
-          raw != null && raw.getContaminated() ? "YES" : "no");
+          synthetic, raw != null && raw.getContaminated() ? "YES" : "no");
     }
     out.println("  (times UTC; the newest window stays open until a later document arrives)");
     out.printf(Locale.ROOT, "Drift alerts (%s): %d%n", drift.alertsTopic(), s.alerts().size());
@@ -446,6 +455,16 @@ public final class Demo {
       out.printf(Locale.ROOT, "  ALERT %s %s/%s %s: %s%n", hms.format(java.time.Instant.ofEpochMilli(a.getWindowStart())),
           a.getSource(), a.getStream(), a.getMetric(), a.getMessage());
     }
+  }
+
+  /**
+   * A double field of a drift window by name, or null when it is null or the schema has no such
+   * field (the synthetic-fraction estimate came with DriftWindow v2).
+   */
+  static Double field(DriftWindow w, String name) {
+    org.apache.avro.Schema.Field f = w.getSchema().getField(name);
+    Object v = f == null ? null : w.get(f.pos());
+    return v instanceof Number n ? n.doubleValue() : null;
   }
 
   private static String fmt(Double v) {
