@@ -1,5 +1,7 @@
 package io.toedit.local;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.toedit.avro.DeadLetter;
 import io.toedit.avro.DriftAlert;
 import io.toedit.avro.DriftWindow;
@@ -32,6 +34,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -40,7 +45,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.stream.Stream;
+import org.apache.avro.Schema;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -155,46 +163,57 @@ public final class Demo {
         Scorer scorer = Models.openScorer(settings)) {
       // The reference is scored while the broker starts (its own JVM).
       PipelineConfig drafted = PipelineConfig.fromProperties(props);
-      java.util.concurrent.CompletableFuture<Reference> reference = java.util.concurrent.CompletableFuture.supplyAsync(
+      CompletableFuture<Reference> reference = CompletableFuture.supplyAsync(
           () -> buildReference(tokenizer, scorer, drafted.drift().summaryConfig(), EditConfig.defaults().threshold()));
       out.println("Starting a local Kafka broker (KRaft, 127.0.0.1) in " + workDir + " ...");
       out.flush();
-      try (LocalBroker broker = LocalBroker.start(workDir.resolve("broker"), 0)) {
-        out.println("Broker ready at " + broker.bootstrapServers() + " (pid " + broker.pid() + ")");
-        Reference ref = join(reference);
-        Files.write(referenceFile, ref.toByteArray());
-        out.printf(Locale.ROOT, "Drift reference: %d human documents of %s in %d windows of %d, mean NLL %.3f"
-            + " nats/token%n", ref.summary().documents(), REFERENCE_CORPUS, ref.windows(), DOCS_PER_WINDOW,
-            ref.summary().meanNll());
-        props.setProperty("bootstrap.servers", broker.bootstrapServers());
-        hooks.configure(props);
-        PipelineConfig config = PipelineConfig.fromProperties(props);
-        PipelineRunner.createTopics(props, config, 2, (short) 1);
-        out.println("Topics: " + config.inputTopic() + " → " + config.editedTopic() + " | " + config.deadLetterTopic()
-            + " | drift: " + config.drift().driftTopic() + ", " + config.drift().alertsTopic());
-        try (PipelineRunner runner = PipelineRunner.start(props, tokenizer, scorer, EditConfig.defaults(),
-            hooks.driftListener())) {
-          hooks.started(runner, props, tokenizer, scorer);
-          out.println("Model " + scorer.modelId() + " on " + scorer.device() + "; processing.guarantee="
-              + PipelineRunner.streamsProperties(props).getProperty(StreamsConfig.PROCESSING_GUARANTEE_CONFIG));
-          runner.printProgress(out, Duration.ofSeconds(2));
-          List<StoryDocument> story = story(System.currentTimeMillis());
-          long produced = produce(props, config, story, out);
-          Summary summary = collect(props, config, produced, story, timeout, tokenizer, out);
-          hooks.finished(summary);
-          runner.close();
-          return summary;
-        }
-      } catch (IOException e) {
-        throw new UncheckedIOException("Cannot write the drift reference " + referenceFile, e);
+      try {
+        return runWithModel(out, workDir, timeout, hooks, props, referenceFile, reference, tokenizer, scorer);
+      } finally {
+        // Whatever happened, the reference task must not outlive the model it scores with.
+        reference.handle((r, e) -> null).join();
       }
     }
   }
 
-  private static <T> T join(java.util.concurrent.CompletableFuture<T> f) throws InterruptedException {
+  private static Summary runWithModel(PrintWriter out, Path workDir, Duration timeout, Hooks hooks, Properties props,
+      Path referenceFile, CompletableFuture<Reference> reference, TextTokenizer tokenizer, Scorer scorer)
+      throws InterruptedException {
+    try (LocalBroker broker = LocalBroker.start(workDir.resolve("broker"), 0)) {
+      out.println("Broker ready at " + broker.bootstrapServers() + " (pid " + broker.pid() + ")");
+      Reference ref = join(reference);
+      Files.write(referenceFile, ref.toByteArray());
+      out.printf(Locale.ROOT, "Drift reference: %d human documents of %s in %d windows of %d, mean NLL %.3f"
+          + " nats/token%n", ref.summary().documents(), REFERENCE_CORPUS, ref.windows(), DOCS_PER_WINDOW,
+          ref.summary().meanNll());
+      props.setProperty("bootstrap.servers", broker.bootstrapServers());
+      hooks.configure(props);
+      PipelineConfig config = PipelineConfig.fromProperties(props);
+      PipelineRunner.createTopics(props, config, 2, (short) 1);
+      out.println("Topics: " + config.inputTopic() + " → " + config.editedTopic() + " | " + config.deadLetterTopic()
+          + " | drift: " + config.drift().driftTopic() + ", " + config.drift().alertsTopic());
+      try (PipelineRunner runner = PipelineRunner.start(props, tokenizer, scorer, EditConfig.defaults(),
+          hooks.driftListener())) {
+        hooks.started(runner, props, tokenizer, scorer);
+        out.println("Model " + scorer.modelId() + " on " + scorer.device() + "; processing.guarantee="
+            + PipelineRunner.streamsProperties(props).getProperty(StreamsConfig.PROCESSING_GUARANTEE_CONFIG));
+        runner.printProgress(out, Duration.ofSeconds(2));
+        List<StoryDocument> story = story(System.currentTimeMillis());
+        long produced = produce(props, config, story, out);
+        Summary summary = collect(props, config, produced, story, timeout, tokenizer, out);
+        hooks.finished(summary);
+        runner.close();
+        return summary;
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot write the drift reference " + referenceFile, e);
+    }
+  }
+
+  private static <T> T join(CompletableFuture<T> f) throws InterruptedException {
     try {
       return f.get();
-    } catch (java.util.concurrent.ExecutionException e) {
+    } catch (ExecutionException e) {
       Throwable cause = e.getCause();
       if (cause instanceof RuntimeException r) {
         throw r;
@@ -251,12 +270,11 @@ public final class Demo {
     int windows = (ordered.size() + DOCS_PER_WINDOW - 1) / DOCS_PER_WINDOW;
     long first = now - Math.floorMod(now, WINDOW_MS) - (windows - 1) * WINDOW_MS;
     long step = WINDOW_MS / DOCS_PER_WINDOW;
-    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    ObjectMapper json = new ObjectMapper();
     List<StoryDocument> out = new ArrayList<>();
     for (int i = 0; i < ordered.size(); i++) {
       try {
-        com.fasterxml.jackson.databind.node.ObjectNode doc =
-            (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(ordered.get(i));
+        ObjectNode doc = (ObjectNode) json.readTree(ordered.get(i));
         doc.put("source", SOURCE);
         long ts = first + (i / DOCS_PER_WINDOW) * WINDOW_MS + (i % DOCS_PER_WINDOW) * step;
         boolean gen = i >= HUMAN_BEFORE && i < HUMAN_BEFORE + GENERATED_COUNT;
@@ -428,8 +446,7 @@ public final class Demo {
         byStart.computeIfAbsent(w.getWindowStart(), k -> new DriftWindow[2])[w.getStream().equals("raw") ? 0 : 1] = w;
       }
     }
-    java.time.format.DateTimeFormatter hms = java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss")
-        .withZone(java.time.ZoneOffset.UTC);
+    DateTimeFormatter hms = DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneOffset.UTC);
     for (Map.Entry<Long, DriftWindow[]> e : byStart.entrySet()) {
       DriftWindow raw = e.getValue()[0];
       DriftWindow edited = e.getValue()[1];
@@ -441,7 +458,7 @@ public final class Demo {
                 field(raw, "syntheticFractionHigh")));
       }
       out.printf(Locale.ROOT, "  %s  %-9s  %4s  %7s  %10s  %8s  %12s  %6s  %s%s%n",
-          hms.format(java.time.Instant.ofEpochMilli(e.getKey())), content(story, e.getKey()),
+          hms.format(Instant.ofEpochMilli(e.getKey())), content(story, e.getKey()),
           raw == null ? "-" : Long.toString(raw.getDocuments()), fmt(raw == null ? null : raw.getJsd()),
           fmt(edited == null ? null : edited.getJsd()), fmt(raw == null ? null : raw.getMeanNll()),
           fmt(raw == null ? null : raw.getTop40BigramShare()),
@@ -452,7 +469,7 @@ public final class Demo {
     out.println("  (times UTC; the newest window stays open until a later document arrives)");
     out.printf(Locale.ROOT, "Drift alerts (%s): %d%n", drift.alertsTopic(), s.alerts().size());
     for (DriftAlert a : s.alerts()) {
-      out.printf(Locale.ROOT, "  ALERT %s %s/%s %s: %s%n", hms.format(java.time.Instant.ofEpochMilli(a.getWindowStart())),
+      out.printf(Locale.ROOT, "  ALERT %s %s/%s %s: %s%n", hms.format(Instant.ofEpochMilli(a.getWindowStart())),
           a.getSource(), a.getStream(), a.getMetric(), a.getMessage());
     }
   }
@@ -462,7 +479,7 @@ public final class Demo {
    * field (the synthetic-fraction estimate came with DriftWindow v2).
    */
   static Double field(DriftWindow w, String name) {
-    org.apache.avro.Schema.Field f = w.getSchema().getField(name);
+    Schema.Field f = w.getSchema().getField(name);
     Object v = f == null ? null : w.get(f.pos());
     return v instanceof Number n ? n.doubleValue() : null;
   }
