@@ -53,8 +53,9 @@
       side: scale && scale !== 'y' ? 1 : 3, grid: { show: !scale || scale === 'y' } };
   }
 
+  // Time ticks as HH:MM:SS UTC on one line (uPlot's default adds an overlapping date row).
   function xAxis(label) {
-    return { label: label, labelSize: 18 };
+    return { label: label, labelSize: 18, space: 70, values: (u, splits) => splits.map(v => utc(v * 1000)) };
   }
 
   function draw(id, opts, data, n) {
