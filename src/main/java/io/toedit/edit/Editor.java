@@ -53,7 +53,8 @@ public final class Editor {
     this.parameters = config.parameters();
     this.drawable = new boolean[vocabulary.size()];
     for (int id = 0; id < drawable.length; id++) {
-      drawable[id] = !vocabulary.isSpecial(id) && vocabulary.surface(id) != null;
+      String surface = vocabulary.surface(id);
+      drawable[id] = !vocabulary.isSpecial(id) && surface != null && !surface.isEmpty();
     }
   }
 
@@ -148,7 +149,7 @@ public final class Editor {
     int predicted = n - 1;
     double meanNll = predicted > 0 ? nll / predicted : Double.NaN;
     return new EditResult(out, List.copyOf(edits), predicted, overThreshold, changed, deleted, meanNll,
-        expected, config.strategy(), parameters, config.seed());
+        expected, cand.excluded, config.strategy(), parameters, config.seed());
   }
 
   private TokenEdit deletion(Tokenized tokens, int t, double p) {
@@ -179,6 +180,8 @@ public final class Editor {
     double[] weights;
     int size;
     int originalIndex;
+    /** Candidates left out because they have no whole text (part of a UTF-8 character, or no bytes). */
+    int excluded;
 
     Candidates(int capacity) {
       ids = new int[capacity];
@@ -211,6 +214,8 @@ public final class Editor {
           }
         } else if (id >= 0 && id < drawable.length && drawable[id]) {
           add(id, topLp[i]);
+        } else if (id < 0 || id >= drawable.length || !vocabulary.isSpecial(id)) {
+          excluded++;
         }
       }
       if (originalIndex < 0 && !config.excludeOriginal()) {

@@ -47,8 +47,9 @@ import java.util.zip.GZIPOutputStream;
  * object field ({@link Options#infoField()}, {@code toedit} by default) holding {@code originalText},
  * {@code edits} (position, charStart, charEnd, originalId, originalPiece, newId, newPiece,
  * probOriginal), {@code tokens}, {@code overThreshold}, {@code changed}, {@code deleted},
- * {@code expectedChanged}, {@code meanNll}, {@code model}, {@code strategy}, {@code parameters} and
- * {@code seed}, named as in the Avro {@code EditedDocument}.
+ * {@code expectedChanged}, {@code excludedCandidates}, {@code meanNll}, {@code model},
+ * {@code contextToken} (the token put before the text and the rule that chose it), {@code strategy},
+ * {@code parameters} and {@code seed}, named as in the Avro {@code EditedDocument} where it has them.
  *
  * <p>Reject line: {@code {"line": n, "id": ..., "stage": ..., "reason": ..., "content": first 500
  * characters}}, stage one of {@code read} (too long, not UTF-8, not JSON, no text...),
@@ -121,7 +122,7 @@ public final class JsonlEditJob {
 
   /** Totals of a run. {@code expectedChanged} is the model's expectation of {@code changed}. */
   public record Summary(long lines, long documents, long tokens, long overThreshold, long changed,
-      double expectedChanged, long deleted, long rejects, Path rejectsFile, double seconds,
+      double expectedChanged, long deleted, long excludedCandidates, long rejects, Path rejectsFile, double seconds,
       DocumentEditor.StageTimes stages) {
 
     /** Editing time as a percentage of scoring time (both summed over threads). */
@@ -151,6 +152,8 @@ public final class JsonlEditJob {
       sb.append(String.format(Locale.ROOT, "changed    %,d (%.2f %% of over threshold; model expectation %.1f)%n",
           changed, changedPercent(), expectedChanged));
       sb.append(String.format(Locale.ROOT, "deleted    %,d%n", deleted));
+      sb.append(String.format(Locale.ROOT, "excluded   %,d candidates without whole text (part of a UTF-8 character,"
+          + " or a padded id)%n", excludedCandidates));
       sb.append(String.format(Locale.ROOT, "rejects    %,d%s%n", rejects,
           rejects > 0 ? " (written to " + rejectsFile + ")" : ""));
       sb.append(String.format(Locale.ROOT, "stages     tokenize %.2f s, score %.2f s, edit %.2f s (edit = %.2f %% of scoring)%n",
@@ -254,7 +257,7 @@ public final class JsonlEditJob {
       }
     }
     return new Summary(c.lines, c.documents, c.tokens, c.overThreshold, c.changed, c.expectedChanged, c.deleted,
-        c.rejects, c.rejects > 0 ? options.rejects() : null, (System.nanoTime() - start) / 1e9,
+        c.excludedCandidates, c.rejects, c.rejects > 0 ? options.rejects() : null, (System.nanoTime() - start) / 1e9,
         editor.stageTimes().minus(before));
   }
 
@@ -274,6 +277,7 @@ public final class JsonlEditJob {
     long overThreshold;
     long changed;
     double expectedChanged;
+    long excludedCandidates;
     long deleted;
     long rejects;
     Writer rejectsWriter;
@@ -331,6 +335,7 @@ public final class JsonlEditJob {
       c.changed += r.changed();
       c.expectedChanged += r.expectedChanged();
       c.deleted += r.deleted();
+      c.excludedCandidates += r.excludedCandidates();
     }
   }
 
@@ -354,12 +359,14 @@ public final class JsonlEditJob {
     info.put("changed", r.changed());
     info.put("deleted", r.deleted());
     info.put("expectedChanged", r.expectedChanged());
+    info.put("excludedCandidates", r.excludedCandidates());
     if (Double.isNaN(r.meanNll())) {
       info.putNull("meanNll");
     } else {
       info.put("meanNll", r.meanNll());
     }
     info.put("model", editor.modelId());
+    info.put("contextToken", editor.contextToken().describe());
     info.put("strategy", r.strategy().wireName());
     ObjectNode params = info.putObject("parameters");
     for (Map.Entry<String, String> p : r.parameters().entrySet()) {

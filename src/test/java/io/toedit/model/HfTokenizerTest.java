@@ -21,7 +21,7 @@ class HfTokenizerTest {
 
   @BeforeAll
   static void open() {
-    tok = HfTokenizer.open(MODEL, 1, 2);
+    tok = HfTokenizer.open(MODEL);
   }
 
   @AfterAll
@@ -85,7 +85,7 @@ class HfTokenizerTest {
 
   @Test
   void shouldNameTheMissingFile() {
-    var e = assertThrows(IllegalArgumentException.class, () -> HfTokenizer.open(Path.of("no/such/dir"), 1, 2));
+    var e = assertThrows(IllegalArgumentException.class, () -> HfTokenizer.open(Path.of("no/such/dir")));
     assertTrue(e.getMessage().contains("tokenizer.json"), e.getMessage());
   }
 }
