@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.toedit.edit.DrawKeys;
 import io.toedit.edit.EditConfig;
 import io.toedit.edit.EditResult;
 import io.toedit.edit.Editor;
@@ -21,7 +20,6 @@ import io.toedit.model.Models;
 import io.toedit.model.Scorer;
 import io.toedit.model.SyntheticModels;
 import io.toedit.text.TextTokenizer;
-import io.toedit.text.TokenScores;
 import io.toedit.text.Tokenized;
 import io.toedit.text.Vocabulary;
 import java.io.ByteArrayOutputStream;
@@ -89,62 +87,6 @@ class MixedScriptFidelityTest {
     TOKENIZERS.values().forEach(TextTokenizer::close);
   }
 
-  /** Every position over the threshold; candidates from across the vocabulary, with forbidden ones on top. */
-  static final class AcrossVocabularyScorer implements Scorer {
-    private final int rows;
-    private final int[] forbidden;
-
-    AcrossVocabularyScorer(int rows, int[] forbidden) {
-      this.rows = rows;
-      this.forbidden = forbidden;
-    }
-
-    @Override
-    public List<TokenScores> score(List<int[]> sequences) {
-      List<TokenScores> out = new ArrayList<>();
-      for (int[] ids : sequences) {
-        int n = ids.length;
-        float[] lp = new float[n];
-        int[][] top = new int[n][];
-        float[][] topLp = new float[n][];
-        lp[0] = Float.NaN;
-        top[0] = new int[0];
-        topLp[0] = new float[0];
-        for (int t = 1; t < n; t++) {
-          lp[t] = -0.001f * (float) DrawKeys.uniform(ids[t - 1], "across", ids[t]); // P > 0.99
-          top[t] = new int[K];
-          topLp[t] = new float[K];
-          for (int i = 0; i < K; i++) {
-            top[t][i] = i < forbidden.length ? forbidden[i]
-                : (int) (DrawKeys.uniform(ids[t - 1] * 131L + t, "candidate", i) * rows);
-            topLp[t][i] = -0.5f - i;
-          }
-        }
-        out.add(new TokenScores(ids.clone(), lp, top, topLp));
-      }
-      return out;
-    }
-
-    @Override
-    public int topK() {
-      return K;
-    }
-
-    @Override
-    public String modelId() {
-      return "fake-across-vocabulary";
-    }
-
-    @Override
-    public String device() {
-      return "none";
-    }
-
-    @Override
-    public void close() {
-    }
-  }
-
   static EditConfig forced(Strategy s) {
     EditConfig base = EditConfig.defaults().withStrategy(s).withCandidates(K, 0.0).withExcludeOriginal(true);
     return switch (s) {
@@ -165,7 +107,7 @@ class MixedScriptFidelityTest {
     assertNull(v.surface(leadByte));
     assertArrayEquals(new byte[] {(byte) 0xE4}, v.bytes(leadByte));
     int[] forbidden = rows > v.size() ? new int[] {v.bosId(), leadByte, rows - 1} : new int[] {v.bosId(), leadByte};
-    Scorer scorer = new AcrossVocabularyScorer(rows, forbidden);
+    Scorer scorer = new AcrossVocabularyScorer(rows, K, forbidden);
     List<SourceDocument> docs = corpus.stream()
         .map(d -> new SourceDocument(d.path("id").asText(), d.path("text").asText())).toList();
     Map<String, Map<Strategy, Integer>> editsInScript = new TreeMap<>();
