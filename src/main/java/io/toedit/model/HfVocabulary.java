@@ -1,6 +1,7 @@
 package io.toedit.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.toedit.text.BytePiece;
 import io.toedit.text.ContextToken;
 import io.toedit.text.Vocabulary;
 import java.io.ByteArrayOutputStream;
@@ -409,15 +410,13 @@ final class HfVocabulary implements Vocabulary {
           case "Metaspace":
             text = text.replace(step.path("replacement").asText("\u2581"), " ");
             break;
-          case "ByteFallback":
-            if (text.length() == 6 && text.startsWith("<0x") && text.endsWith(">")) {
-              try {
-                raw = new byte[] {(byte) Integer.parseInt(text.substring(3, 5), 16)};
-              } catch (NumberFormatException e) {
-                // not a byte token
-              }
+          case "ByteFallback": {
+            int b = BytePiece.byteValue(text);
+            if (b >= 0) {
+              raw = new byte[] {(byte) b};
             }
             break;
+          }
           case "ByteLevel":
             raw = ByteLevel.decode(text);
             break;

@@ -11,6 +11,7 @@ import io.toedit.avro.Edit;
 import io.toedit.avro.EditedDocument;
 import io.toedit.avro.RawDocument;
 import io.toedit.edit.EditConfig;
+import io.toedit.model.FakeScorer;
 import io.toedit.model.ModelSettings;
 import io.toedit.model.Models;
 import io.toedit.text.TextTokenizer;
@@ -160,7 +161,7 @@ class HostileInputTest {
   void shouldEditOrDeadLetterEveryHostileRecordAndKeepRunning() throws Exception {
     List<Case> cases = cases();
     assertTrue(cases.size() >= 30, "at least 30 kinds");
-    FakeScorer scorer = new FakeScorer(tokenizer.vocabulary().size(), 3,
+    FakeScorer scorer = FakeScorer.everyNth(tokenizer.vocabulary().size(), 3,
         Set.of(FakeScorer.boxed(tokenizer.encode(POISON).ids())));
     PipelineConfig config = PipelineConfig.defaults().with("toedit.batch.max.latency.ms", "1000");
     try (TopologyTestDriver driver = new TopologyTestDriver(
