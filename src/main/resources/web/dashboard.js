@@ -55,11 +55,29 @@
 
   // Time ticks as HH:MM:SS UTC on one line (uPlot's default adds an overlapping date row).
   function xAxis(label) {
-    return { label: label, labelSize: 18, space: 70, values: (u, splits) => splits.map(v => utc(v * 1000)) };
+    return { label: label, labelSize: 18, space: 70,
+      values: (u, splits, axisIdx, space, incr) => splits.map(v => utc(v * 1000, incr < 1 ? 1 : 0)) };
+  }
+
+  // The tick labels each plot drew (y axes by plot id, x axes as id#x), for tests: axes are drawn on a canvas.
+  const yTicks = {};
+
+  function recordTicks(id, axes) {
+    (axes || []).forEach((axis, i) => {
+      if (!axis.values) return;
+      const format = axis.values;
+      axis.values = (u, splits, axisIdx, space, incr) => {
+        const labels = format(u, splits, axisIdx, space, incr);
+        yTicks[id + (i === 0 ? '#x' : i > 1 ? '#' + i : '')] = labels.filter(l => l !== '').join('|');
+        document.body.dataset.yticks = Object.keys(yTicks).sort().map(k => k + '=' + yTicks[k]).join(';');
+        return labels;
+      };
+    });
   }
 
   function draw(id, opts, data, n) {
     const el = document.getElementById(id);
+    recordTicks(id, opts.axes);
     const width = Math.max(300, el.clientWidth || 440);
     if (plots[id]) plots[id].destroy();
     el.querySelectorAll('.empty').forEach(e => { e.hidden = true; });
@@ -184,8 +202,9 @@
     if (rows > 0) markRendered('ngrams', rows);
   }
 
-  function utc(ms) {
-    return new Date(ms).toISOString().substring(11, 19);
+  // HH:MM:SS in UTC, with a tenth of a second when asked (ticks closer than a second).
+  function utc(ms, tenths) {
+    return new Date(Math.round(ms)).toISOString().substring(11, tenths ? 21 : 19);
   }
 
   function fixed(v, d) {

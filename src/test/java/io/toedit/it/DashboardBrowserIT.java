@@ -103,7 +103,7 @@ class DashboardBrowserIT {
     return r.body();
   }
 
-  private static String chromium(int port, String... extra) throws Exception {
+  static String chromium(int port, String... extra) throws Exception {
     Path profile = Files.createTempDirectory("toedit-chromium-");
     List<String> cmd = new ArrayList<>(List.of(CHROMIUM.toString(), "--headless", "--no-sandbox", "--disable-gpu",
         "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
