@@ -27,9 +27,10 @@ import java.util.function.Predicate;
  */
 public final class FakeScorer implements Scorer {
 
+  /** Fills position t ({@code t >= 1}): the log-prob of ids[t] and the k candidates with theirs. */
   @FunctionalInterface
   private interface Rule {
-    TokenScores score(int[] ids);
+    float score(int[] ids, int t, int[] top, float[] topLp);
   }
 
   private final int k;
@@ -51,53 +52,29 @@ public final class FakeScorer implements Scorer {
   /** Easy tokens are those whose id is divisible by {@code easyModulus}; top-8. */
   public static FakeScorer everyNth(int vocabSize, int easyModulus, Set<List<Integer>> poison) {
     int k = 8;
-    return new FakeScorer(k, "fake-scorer", "cpu", ids -> poison.contains(boxed(ids)), ids -> {
-      int n = ids.length;
-      float[] lp = new float[n];
-      int[][] top = new int[n][];
-      float[][] topLp = new float[n][];
-      lp[0] = Float.NaN;
-      top[0] = new int[0];
-      topLp[0] = new float[0];
-      for (int t = 1; t < n; t++) {
-        boolean easy = ids[t] % easyModulus == 0;
-        float pOrig = easy ? 0.995f : 0.05f;
-        lp[t] = (float) Math.log(pOrig);
-        top[t] = new int[k];
-        topLp[t] = new float[k];
-        top[t][0] = ids[t];
-        topLp[t][0] = lp[t];
-        float rest = (1f - pOrig) / (k - 1);
-        for (int j = 1; j < k; j++) {
-          top[t][j] = 3 + (ids[t] + 7 * j) % (vocabSize - 3);
-          topLp[t][j] = (float) Math.log(rest);
-        }
+    return new FakeScorer(k, "fake-scorer", "cpu", ids -> poison.contains(boxed(ids)), (ids, t, top, topLp) -> {
+      float pOrig = ids[t] % easyModulus == 0 ? 0.995f : 0.05f;
+      float lp = (float) Math.log(pOrig);
+      top[0] = ids[t];
+      topLp[0] = lp;
+      float rest = (1f - pOrig) / (k - 1);
+      for (int j = 1; j < k; j++) {
+        top[j] = 3 + (ids[t] + 7 * j) % (vocabSize - 3);
+        topLp[j] = (float) Math.log(rest);
       }
-      return new TokenScores(ids, lp, top, topLp);
+      return lp;
     });
   }
 
   /** A bigram-like scorer with {@code k} candidates. */
   public static FakeScorer bigram(int vocabSize, int k, Predicate<int[]> poison) {
-    return new FakeScorer(k, "fake-bigram", "none", poison, ids -> {
-      int n = ids.length;
-      float[] lp = new float[n];
-      int[][] top = new int[n][];
-      float[][] topLp = new float[n][];
-      lp[0] = Float.NaN;
-      top[0] = new int[0];
-      topLp[0] = new float[0];
-      for (int t = 1; t < n; t++) {
-        double u = DrawKeys.uniform(ids[t - 1], "fake-model", ids[t]);
-        lp[t] = (float) (u < 0.35 ? Math.log(0.995 + 0.004 * u) : u > 0.97 ? Math.log(0.0005) : -3.0 * u);
-        top[t] = new int[k];
-        topLp[t] = new float[k];
-        for (int i = 0; i < k; i++) {
-          top[t][i] = 3 + (int) ((ids[t - 1] * 31L + i * 17L) % (vocabSize - 3));
-          topLp[t][i] = -2.0f - i;
-        }
+    return new FakeScorer(k, "fake-bigram", "none", poison, (ids, t, top, topLp) -> {
+      for (int i = 0; i < k; i++) {
+        top[i] = 3 + (int) ((ids[t - 1] * 31L + i * 17L) % (vocabSize - 3));
+        topLp[i] = -2.0f - i;
       }
-      return new TokenScores(ids.clone(), lp, top, topLp);
+      double u = DrawKeys.uniform(ids[t - 1], "fake-model", ids[t]);
+      return (float) (u < 0.35 ? Math.log(0.995 + 0.004 * u) : u > 0.97 ? Math.log(0.0005) : -3.0 * u);
     });
   }
 
@@ -121,7 +98,19 @@ public final class FakeScorer implements Scorer {
     }
     List<TokenScores> out = new ArrayList<>(sequences.size());
     for (int[] ids : sequences) {
-      out.add(rule.score(ids));
+      int n = ids.length;
+      float[] lp = new float[n];
+      int[][] top = new int[n][];
+      float[][] topLp = new float[n][];
+      lp[0] = Float.NaN;
+      top[0] = new int[0];
+      topLp[0] = new float[0];
+      for (int t = 1; t < n; t++) {
+        top[t] = new int[k];
+        topLp[t] = new float[k];
+        lp[t] = rule.score(ids, t, top[t], topLp[t]);
+      }
+      out.add(new TokenScores(ids.clone(), lp, top, topLp));
     }
     return out;
   }
