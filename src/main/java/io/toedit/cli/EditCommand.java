@@ -145,8 +145,8 @@ public final class EditCommand implements Callable<Integer> {
     try (TextTokenizer tokenizer = Models.openTokenizer(settings); Scorer scorer = Models.openScorer(settings)) {
       DocumentEditor editor = new DocumentEditor(tokenizer, scorer, new Editor(config, tokenizer.vocabulary()),
           batchedScoring ? DocumentEditor.ScoringMode.BATCHED : DocumentEditor.ScoringMode.PER_DOCUMENT);
-      out.printf(Locale.ROOT, "edit %s -> %s: model %s on %s, %s%n", input, output, scorer.modelId(), scorer.device(),
-          config.parameters());
+      out.printf(Locale.ROOT, "edit %s -> %s: model %s on %s, context token %s, %s%n", input, output, scorer.modelId(),
+          scorer.device(), tokenizer.contextToken().describe(), config.parameters());
       out.flush();
       JsonlEditJob.Summary summary = new JsonlEditJob(editor, options)
           .run(showProgress ? new ProgressLine(err) : JsonlEditJob.Progress.NONE);

@@ -23,8 +23,9 @@ import java.util.concurrent.Future;
  * object field ({@link Options#infoField()}, {@code toedit} by default) holding {@code originalText},
  * {@code edits} (position, charStart, charEnd, originalId, originalPiece, newId, newPiece,
  * probOriginal), {@code tokens}, {@code overThreshold}, {@code changed}, {@code deleted},
- * {@code expectedChanged}, {@code meanNll}, {@code model}, {@code strategy}, {@code parameters} and
- * {@code seed}, named as in the Avro {@code EditedDocument}.
+ * {@code expectedChanged}, {@code excludedCandidates}, {@code meanNll}, {@code model},
+ * {@code contextToken} (the token put before the text and the rule that chose it), {@code strategy},
+ * {@code parameters} and {@code seed}, named as in the Avro {@code EditedDocument} where it has them.
  *
  * <p>Reject line: {@code {"line": n, "id": ..., "stage": ..., "reason": ..., "content": first 500
  * characters}}, stage one of {@code read} (line too long, or a {@link io.toedit.document.Rejection}
@@ -98,7 +99,7 @@ public final class JsonlEditJob {
 
   /** Totals of a run. {@code expectedChanged} is the model's expectation of {@code changed}. */
   public record Summary(long lines, long documents, long tokens, long overThreshold, long changed,
-      double expectedChanged, long deleted, long rejects, Path rejectsFile, double seconds,
+      double expectedChanged, long deleted, long excludedCandidates, long rejects, Path rejectsFile, double seconds,
       DocumentEditor.StageTimes stages) {
 
     /** Editing time as a percentage of scoring time (both summed over threads). */
@@ -128,6 +129,8 @@ public final class JsonlEditJob {
       sb.append(String.format(Locale.ROOT, "changed    %,d (%.2f %% of over threshold; model expectation %.1f)%n",
           changed, changedPercent(), expectedChanged));
       sb.append(String.format(Locale.ROOT, "deleted    %,d%n", deleted));
+      sb.append(String.format(Locale.ROOT, "excluded   %,d candidates without whole text (part of a UTF-8 character,"
+          + " or a padded id)%n", excludedCandidates));
       sb.append(String.format(Locale.ROOT, "rejects    %,d%s%n", rejects,
           rejects > 0 ? " (written to " + rejectsFile + ")" : ""));
       sb.append(String.format(Locale.ROOT, "stages     tokenize %.2f s, score %.2f s, edit %.2f s (edit = %.2f %% of scoring)%n",
@@ -171,7 +174,7 @@ public final class JsonlEditJob {
     });
     JsonlWriter w;
     try (JsonlReader reader = new JsonlReader(options);
-         JsonlWriter writer = new JsonlWriter(options, editor.modelId())) {
+         JsonlWriter writer = new JsonlWriter(options, editor.modelId(), editor.contextToken().describe())) {
       w = writer;
       ArrayDeque<Chunk> inFlight = new ArrayDeque<>();
       List<JsonlReader.Line> lines = new ArrayList<>();
@@ -206,7 +209,7 @@ public final class JsonlEditJob {
       pool.shutdownNow();
     }
     return new Summary(w.lines, w.documents, w.tokens, w.overThreshold, w.changed, w.expectedChanged, w.deleted,
-        w.rejects, w.rejects > 0 ? options.rejects() : null, (System.nanoTime() - start) / 1e9,
+        w.excludedCandidates, w.rejects, w.rejects > 0 ? options.rejects() : null, (System.nanoTime() - start) / 1e9,
         editor.stageTimes().minus(before));
   }
 

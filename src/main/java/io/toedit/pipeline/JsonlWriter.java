@@ -30,6 +30,7 @@ final class JsonlWriter implements Closeable {
 
   private final JsonlEditJob.Options options;
   private final String modelId;
+  private final String contextToken;
   private final ObjectMapper json = DocumentCodec.mapper();
   private final Writer out;
   private Writer rejectsWriter;
@@ -41,11 +42,13 @@ final class JsonlWriter implements Closeable {
   long changed;
   double expectedChanged;
   long deleted;
+  long excludedCandidates;
   long rejects;
 
-  JsonlWriter(JsonlEditJob.Options options, String modelId) throws IOException {
+  JsonlWriter(JsonlEditJob.Options options, String modelId, String contextToken) throws IOException {
     this.options = options;
     this.modelId = modelId;
+    this.contextToken = contextToken;
     this.out = writer(options.output());
   }
 
@@ -62,6 +65,7 @@ final class JsonlWriter implements Closeable {
     changed += r.changed();
     expectedChanged += r.expectedChanged();
     deleted += r.deleted();
+    excludedCandidates += r.excludedCandidates();
   }
 
   /** Writes one reject: {@code {"line", "id", "stage", "reason", "content"}}. */
@@ -102,12 +106,14 @@ final class JsonlWriter implements Closeable {
     info.put("changed", r.changed());
     info.put("deleted", r.deleted());
     info.put("expectedChanged", r.expectedChanged());
+    info.put("excludedCandidates", r.excludedCandidates());
     if (Double.isNaN(r.meanNll())) {
       info.putNull("meanNll");
     } else {
       info.put("meanNll", r.meanNll());
     }
     info.put("model", modelId);
+    info.put("contextToken", contextToken);
     info.put("strategy", r.strategy().wireName());
     ObjectNode params = info.putObject("parameters");
     for (Map.Entry<String, String> p : r.parameters().entrySet()) {

@@ -95,6 +95,8 @@ class JsonlEditJobTest {
     assertEquals(info.get("changed").asInt(), info.get("edits").size());
     assertEquals(s.changed(), info.get("changed").asLong());
     assertEquals("fake-bigram", info.get("model").asText());
+    assertEquals("<s> (1) from tokenizer.json post_processor", info.get("contextToken").asText());
+    assertTrue(info.get("excludedCandidates").asInt() >= 0);
     assertEquals("up_revise", info.get("strategy").asText());
     assertEquals("true", info.get("parameters").get("exclude_original").asText());
     assertEquals(42, info.get("seed").asLong());

@@ -7,7 +7,6 @@ import io.toedit.drift.NGramCount;
 import io.toedit.drift.Reference;
 import io.toedit.drift.StreamKind;
 import io.toedit.drift.WindowSummary;
-import io.toedit.text.BytePiece;
 import io.toedit.text.Vocabulary;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -119,25 +118,24 @@ public final class DriftWindows {
   }
 
   /**
-   * Text of token ids through {@link Vocabulary#surface}; byte-fallback pieces ({@code <0xE7>}) are
-   * joined into UTF-8 (an incomplete character becomes U+FFFD), other special pieces are kept.
+   * Text of token ids through {@link Vocabulary#bytes}: the bytes of consecutive text tokens are
+   * joined into UTF-8 (an incomplete character becomes U+FFFD), so byte-fallback and byte-level
+   * pieces read as text; special tokens are kept as their pieces, ids without bytes as {@code <id>}.
    */
   static String text(int[] ids, Vocabulary vocabulary) {
     StringBuilder sb = new StringBuilder();
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     for (int id : ids) {
-      String piece = id < vocabulary.size() ? vocabulary.piece(id) : null;
-      int b = BytePiece.byteValue(piece);
-      if (b >= 0) {
-        bytes.write(b);
+      byte[] b = vocabulary.bytes(id);
+      if (b != null && !vocabulary.isSpecial(id)) {
+        bytes.writeBytes(b);
         continue;
       }
       if (bytes.size() > 0) {
         sb.append(new String(bytes.toByteArray(), StandardCharsets.UTF_8));
         bytes.reset();
       }
-      String surface = id < vocabulary.size() ? vocabulary.surface(id) : null;
-      sb.append(surface != null ? surface : piece != null ? piece : "<" + id + ">");
+      sb.append(b != null ? vocabulary.piece(id) : "<" + id + ">");
     }
     if (bytes.size() > 0) {
       sb.append(new String(bytes.toByteArray(), StandardCharsets.UTF_8));
