@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 
 /**
- * A deterministic stand-in for the prior model, for topology and pipeline tests. Two kinds:
+ * A deterministic stand-in for the prior model, for topology and pipeline tests. Three kinds:
  *
  * <ul>
  *   <li>{@link #everyNth}: a token is "easy" (P = 0.995, over the 0.99 threshold) when its id is
@@ -20,6 +20,8 @@ import java.util.function.Predicate;
  *   <li>{@link #bigram}: the scores of position t depend only on (ids[t-1], ids[t]), so they never
  *       depend on the batch; about a third of the positions get P(original) &gt; 0.99 and some get
  *       P &lt; 0.001. Model id {@code fake-bigram}.</li>
+ *   <li>{@link #acrossVocabulary}: every position over the threshold, candidates from the whole
+ *       vocabulary, forbidden ids on top, for forced-edit tests.</li>
  * </ul>
  *
  * <p>Scoring a batch that contains a poison sequence throws, like a model failing on one document.
@@ -75,6 +77,26 @@ public final class FakeScorer implements Scorer {
       }
       double u = DrawKeys.uniform(ids[t - 1], "fake-model", ids[t]);
       return (float) (u < 0.35 ? Math.log(0.995 + 0.004 * u) : u > 0.97 ? Math.log(0.0005) : -3.0 * u);
+    });
+  }
+
+  /**
+   * For forced-edit tests: every position gets P(original) &gt; 0.99, and candidates from across
+   * the whole vocabulary (drawn from the previous id and the position), with {@code forbidden} on
+   * top. Model id {@code fake-across-vocabulary}.
+   *
+   * @param rows the model's output rows (may exceed the tokenizer's ids, like a padded vocabulary)
+   * @param forbidden ids put first, with the highest log-probs, at every position (specials,
+   *     partial bytes, padded rows: an editor must never draw them)
+   */
+  public static FakeScorer acrossVocabulary(int rows, int k, int[] forbidden) {
+    return new FakeScorer(k, "fake-across-vocabulary", "none", ids -> false, (ids, t, top, topLp) -> {
+      for (int i = 0; i < k; i++) {
+        top[i] = i < forbidden.length ? forbidden[i]
+            : (int) (DrawKeys.uniform(ids[t - 1] * 131L + t, "candidate", i) * rows);
+        topLp[i] = -0.5f - i;
+      }
+      return -0.001f * (float) DrawKeys.uniform(ids[t - 1], "across", ids[t]); // P > 0.99
     });
   }
 

@@ -9,9 +9,8 @@ import io.toedit.document.Rejection;
 import io.toedit.edit.EditConfig;
 import io.toedit.edit.Editor;
 import io.toedit.local.JsonlProducer;
+import io.toedit.model.BundledTokenizer;
 import io.toedit.model.FakeScorer;
-import io.toedit.model.ModelSettings;
-import io.toedit.model.Models;
 import io.toedit.pipeline.DocumentEditor;
 import io.toedit.pipeline.JsonlEditJob;
 import io.toedit.text.TextTokenizer;
@@ -25,8 +24,6 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,20 +36,10 @@ class DocumentFormatAgreementTest {
 
   private static final int MAX_CHARS = 40;
 
-  static TextTokenizer tokenizer;
+  static final TextTokenizer tokenizer = BundledTokenizer.get();
 
   @TempDir
   Path dir;
-
-  @BeforeAll
-  static void openTokenizer() {
-    tokenizer = Models.openTokenizer(ModelSettings.defaults());
-  }
-
-  @AfterAll
-  static void closeTokenizer() {
-    tokenizer.close();
-  }
 
   /** Each line and what all three must make of it: null = accepted, else the rejection. */
   static Map<String, Rejection> lines() {
