@@ -436,7 +436,7 @@ public final class Demo {
   private static void printWindows(PrintWriter out, Summary s, List<StoryDocument> story, DriftStreamConfig drift) {
     out.println();
     out.printf(Locale.ROOT, "Drift windows of source '%s' (closed, from %s; JSD to the reference, contamination"
-        + " score in reference sd, alert at >= %.1f):%n", SOURCE, drift.driftTopic(), drift.contaminationThreshold());
+        + " score in reference sd; contaminated = the drift alert):%n", SOURCE, drift.driftTopic());
     boolean estimate = s.windows().stream().anyMatch(w -> field(w, "syntheticFraction") != null);
     out.println("  window    content    docs  raw JSD  edited JSD  mean NLL  top-40 share  score   "
         + (estimate ? "synthetic [interval]  " : "") + "contaminated");
