@@ -12,6 +12,7 @@ import io.toedit.cli.Main;
 import io.toedit.serve.PipelineMetrics;
 import io.toedit.stream.PipelineConfig;
 import io.toedit.stream.PipelineStats;
+import io.toedit.stream.drift.DriftGauges;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -109,8 +110,7 @@ class DeploymentConfigTest {
     PipelineMetrics metrics = new PipelineMetrics();
     metrics.bind(() -> new PipelineStats.Snapshot(1, 1, 0, 10, 2, 1, 0, 1, 0), 100);
     metrics.batch(1, 10, 1_000_000L);
-    for (String name : List.of("jsd", "kl_smoothed", "top1pct_bucket_share", "top40_bigram_share", "distinct2",
-        "entropy2", "mean_nll", "edit_rate", "contamination_score", "contaminated")) {
+    for (String name : DriftGauges.GAUGES) {
       metrics.drift("tinystories", "raw", name, 0.5);
     }
     String scrape = metrics.registry().scrape();
