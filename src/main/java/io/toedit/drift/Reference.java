@@ -1,13 +1,22 @@
 package io.toedit.drift;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
+import java.util.Random;
 
 /**
  * What a window is compared with: a summary of trusted text plus, when it was built window by
- * window, the spread of three window-level statistics across those windows (mean and standard
- * deviation of: per-window mean document NLL, per-window standard deviation of document NLL, and
- * per-window top-40 bigram share). The spread is what the contamination z-scores divide by.
+ * window, the spread of four window-level statistics across those windows (mean and standard
+ * deviation of: per-window mean document NLL, per-window standard deviation of document NLL,
+ * per-window top-40 bigram share, and the natural log of each window's JSD to the rest of the
+ * reference). The first three are what the contamination z-scores divide by; the last is the null
+ * distribution of the n-gram test of {@link SyntheticEstimate}.
+ *
+ * <p>The log-JSD null is computed at {@link Accumulator#build()}: each window's unigram+bigram
+ * bucket counts against the reference total minus that window (leave one out), over at most
+ * {@value #MAX_NULL_WINDOWS} windows (a seeded reservoir sample beyond that).
  *
  * <p>Three ways to get one:
  * <ul>
@@ -23,13 +32,17 @@ import java.util.Objects;
 public final class Reference {
 
   static final byte[] MAGIC = {'T', 'E', 'D', 'R'};
-  static final int SERIAL_VERSION = 1;
+  /** Version 2 added the log-JSD statistic; version 1 bytes still read (without it). */
+  static final int SERIAL_VERSION = 2;
+  static final int MIN_SERIAL_VERSION = 1;
+  /** Windows whose JSD to the rest of the reference make the n-gram null distribution. */
+  static final int MAX_NULL_WINDOWS = 256;
   static final int FAMILY = 2;
   private static final String WHAT = "Reference";
 
   /** Window-level statistics whose spread the reference keeps, in this order. */
   enum Stat {
-    DOCUMENT_NLL_MEAN, DOCUMENT_NLL_SD, TOP40_BIGRAM_SHARE
+    DOCUMENT_NLL_MEAN, DOCUMENT_NLL_SD, TOP40_BIGRAM_SHARE, WINDOW_LOG_JSD
   }
 
   private final String name;
@@ -96,7 +109,10 @@ public final class Reference {
     return n[Stat.TOP40_BIGRAM_SHARE.ordinal()];
   }
 
-  /** Version 1: magic {@code TEDR}, version, family, 2 zero bytes, name, window spread, summary, CRC-32. */
+  /**
+   * Version 2: magic {@code TEDR}, version, family, 2 zero bytes, name, window spread (count, then
+   * n, sum, sum of squares per statistic), summary, CRC-32. Version 1 had three statistics.
+   */
   public byte[] toByteArray() {
     Codec.Writer w = new Codec.Writer().header(MAGIC, SERIAL_VERSION, FAMILY);
     w.blob(name.getBytes(StandardCharsets.UTF_8));
@@ -109,13 +125,13 @@ public final class Reference {
   }
 
   public static Reference fromBytes(byte[] bytes) {
-    Codec.Reader r = new Codec.Reader(bytes, WHAT, MAGIC, SERIAL_VERSION, FAMILY);
+    Codec.Reader r = new Codec.Reader(bytes, WHAT, MAGIC, MIN_SERIAL_VERSION, SERIAL_VERSION, FAMILY);
     String name = new String(r.blob("name"), StandardCharsets.UTF_8);
     int k = r.i32();
-    r.check(k, Stat.values().length, "window statistic count", "");
-    long[] n = new long[k];
-    double[] sum = new double[k];
-    double[] sumSq = new double[k];
+    r.check(k, r.version() == 1 ? Stat.WINDOW_LOG_JSD.ordinal() : Stat.values().length, "window statistic count", "");
+    long[] n = new long[Stat.values().length];
+    double[] sum = new double[n.length];
+    double[] sumSq = new double[n.length];
     for (int i = 0; i < k; i++) {
       n[i] = r.nonNegative("window count");
       sum[i] = r.f64();
@@ -138,6 +154,9 @@ public final class Reference {
     private final long[] n = new long[Stat.values().length];
     private final double[] sum = new double[Stat.values().length];
     private final double[] sumSq = new double[Stat.values().length];
+    private final List<int[]> nullWindows = new ArrayList<>();
+    private final Random reservoir = new Random(0x70ED17L);
+    private long windowsSeen;
     private WindowSummary pending;
     private int pendingSize;
 
@@ -152,7 +171,29 @@ public final class Reference {
       record(Stat.DOCUMENT_NLL_MEAN, window.documentNllMean());
       record(Stat.DOCUMENT_NLL_SD, window.documentNllSd());
       record(Stat.TOP40_BIGRAM_SHARE, DriftMetrics.topBigramShare(window));
+      keepForNull(window);
       return this;
+    }
+
+    /** Reservoir sampling (algorithm R, fixed seed) of the windows' unigram+bigram counts. */
+    private void keepForNull(WindowSummary window) {
+      if (window.ngramCount(1) == 0) {
+        return;
+      }
+      long[] counts = window.unigramBigramCounts();
+      int[] small = new int[counts.length];
+      for (int i = 0; i < counts.length; i++) {
+        small[i] = (int) Math.min(Integer.MAX_VALUE, counts[i]);
+      }
+      windowsSeen++;
+      if (nullWindows.size() < MAX_NULL_WINDOWS) {
+        nullWindows.add(small);
+      } else {
+        long j = (long) (reservoir.nextDouble() * windowsSeen);
+        if (j < MAX_NULL_WINDOWS) {
+          nullWindows.set((int) j, small);
+        }
+      }
     }
 
     /**
@@ -202,7 +243,27 @@ public final class Reference {
         }
         pending = null;
       }
-      return new Reference(name, total.copy(), n.clone(), sum.clone(), sumSq.clone());
+      long[] nn = n.clone();
+      double[] ss = sum.clone();
+      double[] sq = sumSq.clone();
+      long[] all = total.unigramBigramCounts();
+      long[] rest = new long[all.length];
+      long[] window = new long[all.length];
+      int j = Stat.WINDOW_LOG_JSD.ordinal();
+      for (int[] w : nullWindows) {
+        for (int i = 0; i < all.length; i++) {
+          window[i] = w[i];
+          rest[i] = all[i] - w[i];
+        }
+        double jsd = Distributions.jsd(window, rest);
+        if (jsd > 0) {
+          double v = Math.log(jsd);
+          nn[j]++;
+          ss[j] += v;
+          sq[j] += v * v;
+        }
+      }
+      return new Reference(name, total.copy(), nn, ss, sq);
     }
 
     private void record(Stat stat, double value) {
