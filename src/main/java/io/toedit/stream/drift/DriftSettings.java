@@ -7,6 +7,7 @@ import static io.toedit.config.ConfigValues.longValue;
 import static io.toedit.config.ConfigValues.require;
 
 import io.toedit.drift.DriftConfig;
+import io.toedit.drift.EstimatorConfig;
 import io.toedit.drift.SummaryConfig;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -33,12 +34,20 @@ import java.util.Properties;
  * </ul>
  * Whatever the mode, {@code editedVsRawJsd} compares the edited and raw windows of the same source
  * and time.
+ *
+ * <p>Synthetic-fraction estimate and its alert ({@link io.toedit.drift.SyntheticEstimate}):
+ * {@code toedit.drift.synthetic.cutoff.quantile} (q0), {@code toedit.drift.synthetic.confidence}
+ * (interval level), {@code toedit.drift.alert.synthetic.min.fraction} (the lower bound must exceed
+ * it), {@code toedit.drift.alert.synthetic.alpha} (excess p-value) and
+ * {@code toedit.drift.alert.tests.alpha} (KS and n-gram p-values both at most it; 0 = never); windows
+ * with fewer than {@code toedit.drift.contamination.min.documents} scored documents never alert.
  */
 public record DriftSettings(boolean enabled, String observationsTopic, String driftTopic, String alertsTopic,
     long windowSizeMs, long windowAdvanceMs, long graceMs, long retentionMs, long punctuateIntervalMs,
     String referenceMode, String referenceFile, int referenceWindows, double alertJsd, double alertEditedVsRawJsd,
     double contaminationThreshold, int contaminationMinDocuments, int buckets, int frequentMapSize, int hllLgK,
-    int kllK, int topNgrams) {
+    int kllK, int topNgrams, double syntheticCutoffQuantile, double syntheticConfidence,
+    double alertSyntheticMinFraction, double alertSyntheticAlpha, double alertTestsAlpha) {
 
   /** {@code PipelineRunner}'s default {@code application.id}. */
   static final String DEFAULT_APPLICATION_ID = "toedit-streams";
@@ -72,6 +81,11 @@ public record DriftSettings(boolean enabled, String observationsTopic, String dr
     k.put("toedit.drift.summary.hll.lgk", "12");
     k.put("toedit.drift.summary.kll.k", "200");
     k.put("toedit.drift.top.ngrams", "20");
+    k.put("toedit.drift.synthetic.cutoff.quantile", "0.02");
+    k.put("toedit.drift.synthetic.confidence", "0.95");
+    k.put("toedit.drift.alert.synthetic.min.fraction", "0");
+    k.put("toedit.drift.alert.synthetic.alpha", "0.01");
+    k.put("toedit.drift.alert.tests.alpha", "0.001");
     KEYS = java.util.Collections.unmodifiableMap(k);
   }
 
@@ -97,7 +111,8 @@ public record DriftSettings(boolean enabled, String observationsTopic, String dr
     // Validates the sketch sizes and contamination knobs with their own messages (the fields are not
     // assigned yet in a compact constructor: pass the parameters).
     summaryConfig(buckets, frequentMapSize, hllLgK, kllK);
-    driftConfig(contaminationThreshold, contaminationMinDocuments);
+    driftConfig(contaminationThreshold, contaminationMinDocuments, syntheticCutoffQuantile, syntheticConfidence,
+        alertSyntheticMinFraction, alertSyntheticAlpha, alertTestsAlpha);
   }
 
   public static DriftSettings defaults() {
@@ -130,7 +145,9 @@ public record DriftSettings(boolean enabled, String observationsTopic, String dr
         finite(v, "toedit.drift.contamination.threshold"), integer(v, "toedit.drift.contamination.min.documents"),
         integer(v, "toedit.drift.summary.buckets"), integer(v, "toedit.drift.summary.frequent.map.size"),
         integer(v, "toedit.drift.summary.hll.lgk"), integer(v, "toedit.drift.summary.kll.k"),
-        integer(v, "toedit.drift.top.ngrams"));
+        integer(v, "toedit.drift.top.ngrams"), finite(v, "toedit.drift.synthetic.cutoff.quantile"),
+        finite(v, "toedit.drift.synthetic.confidence"), finite(v, "toedit.drift.alert.synthetic.min.fraction"),
+        finite(v, "toedit.drift.alert.synthetic.alpha"), finite(v, "toedit.drift.alert.tests.alpha"));
   }
 
   /** The settings as {@code toedit.drift.*} properties. */
@@ -157,6 +174,11 @@ public record DriftSettings(boolean enabled, String observationsTopic, String dr
     p.setProperty("toedit.drift.summary.hll.lgk", Integer.toString(hllLgK));
     p.setProperty("toedit.drift.summary.kll.k", Integer.toString(kllK));
     p.setProperty("toedit.drift.top.ngrams", Integer.toString(topNgrams));
+    p.setProperty("toedit.drift.synthetic.cutoff.quantile", Double.toString(syntheticCutoffQuantile));
+    p.setProperty("toedit.drift.synthetic.confidence", Double.toString(syntheticConfidence));
+    p.setProperty("toedit.drift.alert.synthetic.min.fraction", Double.toString(alertSyntheticMinFraction));
+    p.setProperty("toedit.drift.alert.synthetic.alpha", Double.toString(alertSyntheticAlpha));
+    p.setProperty("toedit.drift.alert.tests.alpha", Double.toString(alertTestsAlpha));
     return p;
   }
 
@@ -170,7 +192,8 @@ public record DriftSettings(boolean enabled, String observationsTopic, String dr
   }
 
   public DriftConfig driftConfig() {
-    return driftConfig(contaminationThreshold, contaminationMinDocuments);
+    return driftConfig(contaminationThreshold, contaminationMinDocuments, syntheticCutoffQuantile, syntheticConfidence,
+        alertSyntheticMinFraction, alertSyntheticAlpha, alertTestsAlpha);
   }
 
   private static SummaryConfig summaryConfig(int buckets, int frequentMapSize, int hllLgK, int kllK) {
@@ -181,11 +204,19 @@ public record DriftSettings(boolean enabled, String observationsTopic, String dr
     }
   }
 
-  private static DriftConfig driftConfig(double contaminationThreshold, int contaminationMinDocuments) {
+  private static DriftConfig driftConfig(double contaminationThreshold, int contaminationMinDocuments,
+      double cutoffQuantile, double confidence, double minFraction, double alpha, double testsAlpha) {
+    DriftConfig config;
     try {
-      return new DriftConfig(0.5, contaminationThreshold, contaminationMinDocuments);
+      config = new DriftConfig(0.5, contaminationThreshold, contaminationMinDocuments);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("toedit.drift.contamination.*: " + e.getMessage(), e);
+    }
+    try {
+      return config.withEstimator(new EstimatorConfig(cutoffQuantile, confidence, minFraction, alpha, testsAlpha,
+          contaminationMinDocuments));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("toedit.drift.synthetic.* / toedit.drift.alert.*: " + e.getMessage(), e);
     }
   }
 }

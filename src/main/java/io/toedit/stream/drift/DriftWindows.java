@@ -6,6 +6,7 @@ import io.toedit.drift.DriftMetrics;
 import io.toedit.drift.NGramCount;
 import io.toedit.drift.Reference;
 import io.toedit.drift.StreamKind;
+import io.toedit.drift.SyntheticEstimate;
 import io.toedit.drift.WindowSummary;
 import io.toedit.text.Vocabulary;
 import java.io.ByteArrayOutputStream;
@@ -35,7 +36,8 @@ public final class DriftWindows {
 
   /** The gauge names passed to {@link DriftListener}, in this order. */
   public static final List<String> GAUGES = List.of("jsd", "kl_smoothed", "top1pct_bucket_share",
-      "top40_bigram_share", "distinct2", "entropy2", "mean_nll", "edit_rate", "contamination_score", "contaminated");
+      "top40_bigram_share", "distinct2", "entropy2", "mean_nll", "edit_rate", "contamination_score", "contaminated",
+      "synthetic_fraction", "synthetic_fraction_low", "synthetic_fraction_high", "nll_ks_pvalue", "ngram_pvalue");
 
   private DriftWindows() {
   }
@@ -138,6 +140,7 @@ public final class DriftWindows {
       WindowSummary pair, DriftSettings settings, Vocabulary vocabulary) {
     Reference ref = reference != null ? reference : Reference.of("none", summary);
     DriftMetrics m = DriftMetrics.of(summary, ref, settings.driftConfig());
+    SyntheticEstimate e = m.estimate();
     boolean hasRef = reference != null;
     List<Long> hist = new ArrayList<>(10);
     for (long c : summary.probabilityHistogram()) {
@@ -157,7 +160,13 @@ public final class DriftWindows {
         .setEditRate(num(m.editRate())).setOverThresholdRate(num(m.overThresholdRate()))
         .setEditedVsRawJsd(pair == null ? null : num(DriftMetrics.compare(pair, summary)))
         .setContaminationScore(hasRef ? num(m.contaminationScore()) : null)
-        .setContaminated(hasRef && m.contaminated())
+        .setContaminated(hasRef && e.alert())
+        .setSyntheticFraction(hasRef ? num(e.fraction()) : null)
+        .setSyntheticFractionLow(hasRef ? num(e.low()) : null)
+        .setSyntheticFractionHigh(hasRef ? num(e.high()) : null)
+        .setExcessPValue(hasRef ? num(e.excessPValue()) : null)
+        .setNllKsPValue(hasRef ? num(e.nllKsPValue()) : null)
+        .setNgramPValue(hasRef ? num(e.ngramPValue()) : null)
         .setProbHistogram(hist)
         .setTopNgrams(topNgrams(summary, settings.topNgrams(), vocabulary))
         .build();
@@ -219,6 +228,11 @@ public final class DriftWindows {
     put(g, "edit_rate", w.getEditRate());
     put(g, "contamination_score", w.getContaminationScore());
     g.put("contaminated", w.getContaminated() ? 1.0 : 0.0);
+    put(g, "synthetic_fraction", w.getSyntheticFraction());
+    put(g, "synthetic_fraction_low", w.getSyntheticFractionLow());
+    put(g, "synthetic_fraction_high", w.getSyntheticFractionHigh());
+    put(g, "nll_ks_pvalue", w.getNllKsPValue());
+    put(g, "ngram_pvalue", w.getNgramPValue());
     return g;
   }
 
@@ -246,6 +260,13 @@ public final class DriftWindows {
     m.put("editedVsRawJsd", w.getEditedVsRawJsd());
     m.put("contaminationScore", w.getContaminationScore());
     m.put("contaminated", w.getContaminated());
+    m.put("syntheticFraction", w.getSyntheticFraction());
+    m.put("syntheticFractionLow", w.getSyntheticFractionLow());
+    m.put("syntheticFractionHigh", w.getSyntheticFractionHigh());
+    m.put("excessPValue", w.getExcessPValue());
+    m.put("nllKsPValue", w.getNllKsPValue());
+    m.put("ngramPValue", w.getNgramPValue());
+    m.put("alert", w.getContaminated());
     m.put("probHistogram", new ArrayList<>(w.getProbHistogram()));
     List<Map<String, Object>> grams = new ArrayList<>();
     for (NGramEntry e : w.getTopNgrams()) {
