@@ -113,6 +113,58 @@ final class Stats {
     return logGamma(a) + logGamma(b) - logGamma(a + b);
   }
 
+  /**
+   * Regularized incomplete beta function I_x(a, b) (continued fraction, modified Lentz; relative
+   * error about 1e-12).
+   */
+  static double incompleteBeta(double x, double a, double b) {
+    if (x <= 0) {
+      return 0;
+    }
+    if (x >= 1) {
+      return 1;
+    }
+    double front = Math.exp(a * Math.log(x) + b * Math.log1p(-x) - logBeta(a, b));
+    if (x > (a + 1) / (a + b + 2)) {
+      return 1 - front * betaFraction(1 - x, b, a) / b;
+    }
+    return front * betaFraction(x, a, b) / a;
+  }
+
+  private static double betaFraction(double x, double a, double b) {
+    double tiny = 1e-300;
+    double c = 1;
+    double d = 1 - (a + b) * x / (a + 1);
+    d = 1 / (Math.abs(d) < tiny ? tiny : d);
+    double h = d;
+    for (int m = 1; m <= 300; m++) {
+      int m2 = 2 * m;
+      double num = m * (b - m) * x / ((a + m2 - 1) * (a + m2));
+      d = 1 + num * d;
+      d = 1 / (Math.abs(d) < tiny ? tiny : d);
+      c = 1 + num / c;
+      c = Math.abs(c) < tiny ? tiny : c;
+      h *= d * c;
+      num = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1));
+      d = 1 + num * d;
+      d = 1 / (Math.abs(d) < tiny ? tiny : d);
+      c = 1 + num / c;
+      c = Math.abs(c) < tiny ? tiny : c;
+      double delta = d * c;
+      h *= delta;
+      if (Math.abs(delta - 1) < 1e-15) {
+        break;
+      }
+    }
+    return h;
+  }
+
+  /** P(T &gt; t) for Student's t with {@code df} degrees of freedom. */
+  static double studentUpperTail(double t, double df) {
+    double half = 0.5 * incompleteBeta(df / (df + t * t), df / 2, 0.5);
+    return t >= 0 ? half : 1 - half;
+  }
+
   /** P(Z &gt; z) for a standard normal Z (erfc, absolute error below 1.2e-7). */
   static double normalUpperTail(double z) {
     return 0.5 * erfc(z / Math.sqrt(2));

@@ -25,8 +25,9 @@ package io.toedit.drift;
  * k is beta-binomial: the reference's own sampling error is included. {@code nllKsPValue}:
  * two-sample Kolmogorov-Smirnov on the per-document NLL (window vs reference, from the KLL sketches;
  * asymptotic with Stephens' correction). {@code ngramPValue}: the window's JSD to the reference on
- * hashed unigram+bigram buckets, against the normal fitted to the log JSD of the reference's own
- * windows to the rest of it (leave one out; one-sided: only more divergent is suspicious).
+ * hashed unigram+bigram buckets, against the log JSD of the reference's own windows to the rest of
+ * it (leave one out), taken as normal with estimated mean and sd: the predictive Student-t with
+ * W - 1 degrees of freedom for W windows (one-sided: only more divergent is suspicious).
  *
  * <p><b>Alert.</b> With at least {@code minDocuments} scored documents: (lower bound &gt;
  * alertMinFraction and excessPValue &lt;= alertAlpha) or (nllKsPValue &lt;= testAlpha and
@@ -42,7 +43,7 @@ package io.toedit.drift;
  * @param excessPValue P-value of k under human text (beta-binomial)
  * @param nllKsStatistic the two-sample KS distance on per-document NLL
  * @param nllKsPValue its p-value
- * @param ngramLogJsdZ (ln JSD - null mean) / null sd
+ * @param ngramLogJsdZ (ln JSD - null mean) / null sd (before the predictive correction)
  * @param ngramPValue its one-sided p-value
  * @param alert whether the rule above fires
  */
@@ -68,7 +69,8 @@ public record SyntheticEstimate(long documents, double cutoffNll, long belowCuto
     if (nullWindows >= MIN_NULL_WINDOWS && jsd > 0) {
       double sd = reference.windowSd(Reference.Stat.WINDOW_LOG_JSD);
       z = (Math.log(jsd) - reference.windowMean(Reference.Stat.WINDOW_LOG_JSD)) / Math.max(sd, 1e-9);
-      ngramP = Stats.normalUpperTail(z);
+      // predictive distribution of one more window under a normal with estimated mean and sd
+      ngramP = Stats.studentUpperTail(z / Math.sqrt(1 + 1.0 / nullWindows), nullWindows - 1);
     }
     long n = window.scoredDocuments();
     long bigN = ref.scoredDocuments();

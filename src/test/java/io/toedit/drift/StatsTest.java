@@ -48,6 +48,19 @@ class StatsTest {
   }
 
   @Test
+  void shouldMatchStudentTables() {
+    // critical values from t tables: P(T_19 > 2.539) = 0.01, P(T_5 > 2.015) = 0.05, P(T_1 > 1) = 0.25
+    assertEquals(0.01, Stats.studentUpperTail(2.539, 19), 1e-4);
+    assertEquals(0.05, Stats.studentUpperTail(2.015, 5), 1e-4);
+    assertEquals(0.25, Stats.studentUpperTail(1, 1), 1e-12);
+    assertEquals(0.75, Stats.studentUpperTail(-1, 1), 1e-12);
+    assertEquals(0.5, Stats.studentUpperTail(0, 7), 1e-12);
+    // I_x(1, 1) = x; I_x(a, 1) = x^a
+    assertEquals(0.3, Stats.incompleteBeta(0.3, 1, 1), 1e-12);
+    assertEquals(Math.pow(0.6, 3.5), Stats.incompleteBeta(0.6, 3.5, 1), 1e-12);
+  }
+
+  @Test
   void shouldMatchNormalAndKolmogorovTables() {
     assertEquals(0.5, Stats.normalUpperTail(0), 1e-7);
     assertEquals(0.0227501, Stats.normalUpperTail(2), 1e-6);
