@@ -7,7 +7,8 @@ package io.toedit.drift;
  * <p><b>Estimator (excess mass below a low reference quantile).</b> The prior finds its own samples
  * much easier than human text: their per-document mean NLL sits in the far left tail of the human
  * distribution. Let c be the reference's per-document NLL quantile at q0
- * ({@link EstimatorConfig#cutoffQuantile()}), the K-th smallest of its N documents, and q = K / (N + 1)
+ * ({@link EstimatorConfig#cutoffQuantile()}), the K-th smallest of its N documents (exact from the
+ * reference's low tail when it has one, else from its KLL sketch), and q = K / (N + 1)
  * the expected share of human documents below c. In a window of n scored documents of which k lie
  * below c, a mixture with a share pi of generated documents, all below c, gives
  * E[k / n] = (1 - pi) q + pi, so
@@ -79,8 +80,22 @@ public record SyntheticEstimate(long documents, double cutoffNll, long belowCuto
       return new SyntheticEstimate(n, u.cutoffNll, 0, u.humanBelowShare, u.fraction, u.low, u.high,
           u.excessPValue, u.nllKsStatistic, u.nllKsPValue, z, ngramP, false);
     }
-    double cutoff = ref.documentNllQuantile(config.cutoffQuantile());
-    long bigK = Math.max(1, Math.round(ref.documentNllRank(cutoff, true) * bigN));
+    double cutoff;
+    long bigK;
+    float[] tail = reference.lowTail();
+    int wanted = (int) Math.max(1, Math.ceil(config.cutoffQuantile() * bigN));
+    if (wanted <= tail.length) {
+      // exact: the wanted-th smallest reference document, K = how many are at most it (ties)
+      cutoff = tail[wanted - 1];
+      int at = wanted;
+      while (at < tail.length && tail[at] <= cutoff) {
+        at++;
+      }
+      bigK = at;
+    } else {
+      cutoff = ref.documentNllQuantile(config.cutoffQuantile());
+      bigK = Math.max(1, Math.round(ref.documentNllRank(cutoff, true) * bigN));
+    }
     double q = (double) bigK / (bigN + 1);
     int k = (int) Math.round(window.documentNllRank(cutoff, false) * n);
     int nn = (int) Math.min(Integer.MAX_VALUE, n);

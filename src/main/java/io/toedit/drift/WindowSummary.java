@@ -301,6 +301,11 @@ public final class WindowSummary {
     return docNlls.isEmpty() ? new float[0] : docNlls.getSortedView().getQuantiles();
   }
 
+  /** Whether {@link #documentNllItems()} holds every scored document's NLL (the KLL sketch never compacted). */
+  boolean documentNllsExact() {
+    return !docNlls.isEstimationMode();
+  }
+
   /**
    * The {@code limit} most frequent n-grams of order {@code n}, most frequent first, decoded back
    * into token ids. Estimates are exact while the order has at most 0.75 x frequentMapSize distinct

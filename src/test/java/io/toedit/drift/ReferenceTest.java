@@ -128,6 +128,23 @@ class ReferenceTest {
   }
 
   @Test
+  void shouldKeepTheExactLowestDocumentNllsWhileWindowsAreExact() {
+    SummaryConfig config = new SummaryConfig(100, 8, 4, 8); // KLL k 8: the total sketch compacts
+    List<DocumentObservation> docs = randomDocuments(21, 60, 50, 20);
+    Reference ref = Reference.accumulator("tail", config).addDocuments(docs, 6).build();
+    float[] expected = new float[docs.size()];
+    for (int i = 0; i < expected.length; i++) {
+      expected[i] = (float) docs.get(i).meanNll();
+    }
+    Arrays.sort(expected);
+    assertArrayEquals(expected, ref.lowTail(), "windows of 6 <= k 8 are exact, the 60 documents are not");
+    assertArrayEquals(expected, Reference.fromBytes(ref.toByteArray()).lowTail());
+    // a window beyond k compacts: the tail is no longer known exactly
+    Reference coarse = Reference.accumulator("coarse", config).addDocuments(docs, 20).build();
+    assertEquals(0, coarse.lowTail().length);
+  }
+
+  @Test
   void shouldComputeLeaveOneOutJsdOfEachWindow() {
     SummaryConfig config = new SummaryConfig(500, 256, 10, 200);
     List<DocumentObservation> docs = randomDocuments(5, 40, 300, 40);

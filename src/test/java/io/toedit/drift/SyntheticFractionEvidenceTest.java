@@ -176,7 +176,7 @@ class SyntheticFractionEvidenceTest {
     }
     List<Cell> cells = new ArrayList<>();
     cells.add(cell("human, held out (consecutive)", 0, consecutive, ref));
-    cells.add(cell("human, held out (bootstrap)", 0, bootstrap, ref));
+    cells.add(cell("human, held out (resampled)", 0, bootstrap, ref));
     for (int g : new int[] {20, 10, 5}) {
       cells.add(cell(String.format(Locale.ROOT, "T=0.7, %d of 20", g), g / 20.0, mixed(rnd, t07, second, g), ref));
     }
