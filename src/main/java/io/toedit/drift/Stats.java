@@ -50,11 +50,13 @@ final class Stats {
     if (p >= 1) {
       return 1;
     }
-    double lp = Math.log(p);
-    double lq = Math.log1p(-p);
+    double ratio = Math.log(p) - Math.log1p(-p);
+    double term = logChoose(n, k) + k * Math.log(p) + (n - k) * Math.log1p(-p);
     double s = 0;
     for (int i = k; i <= n; i++) {
-      s += Math.exp(logChoose(n, i) + i * lp + (n - i) * lq);
+      s += Math.exp(term);
+      // log pmf(i + 1) - log pmf(i) = ln((n - i) / (i + 1)) + ln(p / (1 - p))
+      term += Math.log((double) (n - i) / (i + 1)) + ratio;
     }
     return Math.min(1, s);
   }
@@ -101,10 +103,12 @@ final class Stats {
     if (k > n) {
       return 0;
     }
-    double lbeta = logBeta(a, b);
+    double term = logChoose(n, k) + logBeta(k + a, n - k + b) - logBeta(a, b);
     double s = 0;
     for (int i = k; i <= n; i++) {
-      s += Math.exp(logChoose(n, i) + logBeta(i + a, n - i + b) - lbeta);
+      s += Math.exp(term);
+      // pmf(i + 1) / pmf(i) = (n - i) / (i + 1) x (i + a) / (n - i - 1 + b)
+      term += Math.log((double) (n - i) / (i + 1)) + Math.log((i + a) / (n - i - 1 + b));
     }
     return Math.min(1, s);
   }

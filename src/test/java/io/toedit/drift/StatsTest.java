@@ -24,6 +24,9 @@ class StatsTest {
     assertEquals(expected, Stats.binomialUpperTail(20, p, 3), 1e-12);
     assertEquals(1.0, Stats.binomialUpperTail(20, p, 0), 0.0);
     assertEquals(Math.pow(0.05, 20), Stats.binomialUpperTail(20, p, 20), 1e-30);
+    // a large window: the tail beyond the mean of Binomial(10000, 0.5) is 0.5 - pmf(5000)/2
+    double pmfMode = Math.exp(Stats.logChoose(10_000, 5_000) - 10_000 * Math.log(2));
+    assertEquals(0.5 + pmfMode / 2, Stats.binomialUpperTail(10_000, 0.5, 5_000), 1e-9);
   }
 
   @Test
