@@ -4,9 +4,9 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.toedit.drift.DocumentObservation;
-import io.toedit.drift.DriftConfig;
 import io.toedit.drift.DriftMetrics;
 import io.toedit.drift.EstimatorConfig;
+import io.toedit.drift.MetricsConfig;
 import io.toedit.drift.Reference;
 import io.toedit.drift.StreamKind;
 import io.toedit.drift.SyntheticEstimate;
@@ -137,7 +137,7 @@ public final class DriftCommand implements Callable<Integer> {
     }
     EstimatorConfig est = new EstimatorConfig(cutoffQuantile, confidence, alertMinFraction, alertAlpha, testAlpha,
         EstimatorConfig.defaults().minDocuments());
-    Audit audit = new Audit(ref, DriftConfig.defaults().withEstimator(est), format.equals("json"),
+    Audit audit = new Audit(ref, MetricsConfig.defaults().withEstimator(est), format.equals("json"),
         spec.commandLine().getOut());
     PrintWriter err = spec.commandLine().getErr();
     boolean showProgress = progress != null ? progress : System.console() != null;
@@ -235,7 +235,7 @@ public final class DriftCommand implements Callable<Integer> {
   /** Pseudo-windows of the audited file and what is printed for them. */
   private final class Audit {
     private final Reference ref;
-    private final DriftConfig config;
+    private final MetricsConfig config;
     private final boolean json;
     private final PrintWriter out;
     private WindowSummary window;
@@ -249,7 +249,7 @@ public final class DriftCommand implements Callable<Integer> {
     private double fractionSum;
     private long fractionWindows;
 
-    Audit(Reference ref, DriftConfig config, boolean json, PrintWriter out) {
+    Audit(Reference ref, MetricsConfig config, boolean json, PrintWriter out) {
       this.ref = ref;
       this.config = config;
       this.json = json;

@@ -10,7 +10,8 @@ import io.toedit.drift.SummaryConfig;
 import io.toedit.drift.WindowSummary;
 import io.toedit.model.ModelSettings;
 import io.toedit.model.Models;
-import io.toedit.stream.drift.DriftSettings;
+import io.toedit.stream.drift.DriftGauges;
+import io.toedit.stream.drift.DriftStreamConfig;
 import io.toedit.stream.drift.DriftWindows;
 import io.toedit.text.TextTokenizer;
 import java.util.Random;
@@ -46,11 +47,11 @@ class DriftGaugesTest {
     }
     DriftWindow w;
     try (TextTokenizer tokenizer = Models.openTokenizer(ModelSettings.defaults())) {
-      w = DriftWindows.compute("feed|raw", 0, 60_000, window, acc.build(), null, DriftSettings.defaults(),
+      w = DriftWindows.compute("feed|raw", 0, 60_000, window, acc.build(), null, DriftStreamConfig.defaults(),
           tokenizer.vocabulary());
     }
     PipelineMetrics metrics = new PipelineMetrics();
-    DriftWindows.gauges(w).forEach((name, value) -> metrics.drift("feed", "raw", name, value));
+    DriftGauges.gauges(w).forEach((name, value) -> metrics.drift("feed", "raw", name, value));
     String scrape = metrics.registry().scrape();
     double f = gauge(scrape, "toedit_drift_synthetic_fraction");
     double low = gauge(scrape, "toedit_drift_synthetic_fraction_low");

@@ -14,10 +14,9 @@ import io.toedit.avro.EditedDocument;
 import io.toedit.drift.DocumentObservation;
 import io.toedit.drift.StreamKind;
 import io.toedit.edit.EditConfig;
-import io.toedit.model.ModelSettings;
-import io.toedit.model.Models;
+import io.toedit.model.BundledTokenizer;
+import io.toedit.model.FakeScorer;
 import io.toedit.stream.AvroSerde;
-import io.toedit.stream.FakeScorer;
 import io.toedit.stream.PipelineConfig;
 import io.toedit.stream.PipelineStats;
 import io.toedit.stream.ToEditTopology;
@@ -51,9 +50,7 @@ import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.WindowStore;
 import org.apache.kafka.streams.test.TestRecord;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -69,7 +66,7 @@ class DriftTopologyTest {
   static final long MIN = 60_000L;
   static final String SOURCE = "wiki-ü|日本";
 
-  static TextTokenizer tokenizer;
+  static final TextTokenizer tokenizer = BundledTokenizer.get();
 
   @TempDir
   Path stateDir;
@@ -80,16 +77,6 @@ class DriftTopologyTest {
   TestOutputTopic<String, DriftWindow> drift;
   TestOutputTopic<String, DriftAlert> alerts;
   TestOutputTopic<String, EditedDocument> edited;
-
-  @BeforeAll
-  static void openTokenizer() {
-    tokenizer = Models.openTokenizer(ModelSettings.defaults());
-  }
-
-  @AfterAll
-  static void closeTokenizer() {
-    tokenizer.close();
-  }
 
   @AfterEach
   void closeDriver() {
@@ -107,7 +94,7 @@ class DriftTopologyTest {
   }
 
   void start(PipelineConfig cfg) {
-    FakeScorer scorer = new FakeScorer(tokenizer.vocabulary().size(), 3, Set.of());
+    FakeScorer scorer = FakeScorer.everyNth(tokenizer.vocabulary().size(), 3, Set.of());
     Properties p = new Properties();
     p.put(StreamsConfig.APPLICATION_ID_CONFIG, "toedit-drift-test");
     p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:9");
@@ -115,7 +102,7 @@ class DriftTopologyTest {
     p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
     driver = new TopologyTestDriver(ToEditTopology.build(cfg, tokenizer, scorer, EditConfig.defaults()), p,
         Instant.ofEpochMilli(T0));
-    DriftSettings d = cfg.drift();
+    DriftStreamConfig d = cfg.drift();
     observations = driver.createInputTopic(d.observationsTopic(), new StringSerializer(),
         ObservationBatch.serde().serializer());
     raw = driver.createInputTopic(cfg.inputTopic(), new ByteArraySerializer(), new ByteArraySerializer());
@@ -285,8 +272,8 @@ class DriftTopologyTest {
     assertNull(decoded.getSyntheticFractionLow());
     assertNull(decoded.getNllKsPValue());
     assertNull(decoded.getNgramPValue());
-    assertEquals(Boolean.TRUE, DriftWindows.json(decoded).get("alert"));
-    assertTrue(DriftWindows.json(decoded).containsKey("syntheticFraction"));
+    assertEquals(Boolean.TRUE, DriftWindowJson.json(decoded).get("alert"));
+    assertTrue(DriftWindowJson.json(decoded).containsKey("syntheticFraction"));
   }
 
   /** A "human" document: 30-50 tokens over 400 ids, per-document mean NLL between 1.0 and 1.6. */
@@ -308,7 +295,7 @@ class DriftTopologyTest {
   @Test
   void shouldAlertWhenJsdToAProfileCrossesItsThreshold() throws Exception {
     // A profile of one vocabulary region; the stream uses another.
-    var acc = io.toedit.drift.Reference.accumulator("profile-ß", DriftSettings.defaults().summaryConfig());
+    var acc = io.toedit.drift.Reference.accumulator("profile-ß", DriftStreamConfig.defaults().summaryConfig());
     Random rnd = new Random(7);
     for (int i = 0; i < 40; i++) {
       acc.addDocument(human(rnd, T0), 10);
@@ -371,7 +358,7 @@ class DriftTopologyTest {
   @Test
   void shouldReportGaugesOfEveryClosedWindowToTheListener() {
     List<String> seen = new ArrayList<>();
-    FakeScorer scorer = new FakeScorer(tokenizer.vocabulary().size(), 3, Set.of());
+    FakeScorer scorer = FakeScorer.everyNth(tokenizer.vocabulary().size(), 3, Set.of());
     Properties p = new Properties();
     p.put(StreamsConfig.APPLICATION_ID_CONFIG, "toedit-drift-gauges");
     p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:9");
@@ -392,7 +379,7 @@ class DriftTopologyTest {
   void shouldEmitAWindowStoredBeforeARestartExactlyOnce() throws Exception {
     // A persistent RocksDB store on disk, closed and reopened by a new processor: what Streams does
     // when an instance restarts with its state directory (the changelog covers a lost disk).
-    DriftSettings settings = config().drift();
+    DriftStreamConfig settings = config().drift();
     Path dir = java.nio.file.Files.createDirectories(stateDir.resolve("restart"));
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "toedit-drift-restart");
@@ -434,7 +421,7 @@ class DriftTopologyTest {
   }
 
   static List<org.apache.kafka.streams.processor.StateStore> openStores(MockProcessorContext<String, Object> ctx,
-      DriftSettings settings) {
+      DriftStreamConfig settings) {
     WindowStore<String, byte[]> w = DriftProcessor.windowStore(settings).withLoggingDisabled().build();
     KeyValueStore<String, Long> idx = DriftProcessor.emittedStore().withLoggingDisabled().build();
     KeyValueStore<String, byte[]> ref = DriftProcessor.referenceStore().withLoggingDisabled().build();
@@ -448,13 +435,13 @@ class DriftTopologyTest {
 
   @Test
   void shouldDeclarePersistentChangeloggedStoresWithConstantNames() {
-    var supplier = new DriftProcessor.Supplier(DriftSettings.defaults(), null, tokenizer.vocabulary(),
+    var supplier = new DriftProcessor.Supplier(DriftStreamConfig.defaults(), null, tokenizer.vocabulary(),
         DriftListener.none());
     Map<String, Boolean> logged = supplier.stores().stream()
         .collect(Collectors.toMap(s -> s.name(), s -> s.loggingEnabled()));
     assertEquals(Map.of(ToEditTopology.DRIFT_WINDOW_STORE, true, ToEditTopology.DRIFT_INDEX_STORE, true,
         ToEditTopology.DRIFT_REFERENCE_STORE, true), logged);
-    WindowStore<String, byte[]> w = DriftProcessor.windowStore(DriftSettings.defaults()).withLoggingDisabled().build();
+    WindowStore<String, byte[]> w = DriftProcessor.windowStore(DriftStreamConfig.defaults()).withLoggingDisabled().build();
     assertTrue(w.persistent(), "RocksDB");
   }
 

@@ -9,15 +9,15 @@ package io.toedit.drift;
  * @param minDocuments windows with fewer scored documents never fire the contamination signal
  * @param estimator the synthetic-fraction estimator, its tests and its alert ({@link SyntheticEstimate})
  */
-public record DriftConfig(double klAlpha, double contaminationThreshold, int minDocuments,
+public record MetricsConfig(double klAlpha, double contaminationThreshold, int minDocuments,
     EstimatorConfig estimator) {
 
   /** With the default estimator. */
-  public DriftConfig(double klAlpha, double contaminationThreshold, int minDocuments) {
+  public MetricsConfig(double klAlpha, double contaminationThreshold, int minDocuments) {
     this(klAlpha, contaminationThreshold, minDocuments, EstimatorConfig.defaults());
   }
 
-  public DriftConfig {
+  public MetricsConfig {
     if (!(klAlpha > 0) || Double.isInfinite(klAlpha)) {
       throw new IllegalArgumentException("klAlpha must be finite and > 0: " + klAlpha);
     }
@@ -31,12 +31,12 @@ public record DriftConfig(double klAlpha, double contaminationThreshold, int min
   }
 
   /** A copy with another estimator configuration. */
-  public DriftConfig withEstimator(EstimatorConfig estimator) {
-    return new DriftConfig(klAlpha, contaminationThreshold, minDocuments, estimator);
+  public MetricsConfig withEstimator(EstimatorConfig estimator) {
+    return new MetricsConfig(klAlpha, contaminationThreshold, minDocuments, estimator);
   }
 
   /** alpha 0.5, threshold 2.0 (every z-score at least 2), at least 5 scored documents, default estimator. */
-  public static DriftConfig defaults() {
-    return new DriftConfig(0.5, 2.0, 5);
+  public static MetricsConfig defaults() {
+    return new MetricsConfig(0.5, 2.0, 5);
   }
 }

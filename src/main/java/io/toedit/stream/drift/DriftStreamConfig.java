@@ -6,8 +6,8 @@ import static io.toedit.config.ConfigValues.integer;
 import static io.toedit.config.ConfigValues.longValue;
 import static io.toedit.config.ConfigValues.require;
 
-import io.toedit.drift.DriftConfig;
 import io.toedit.drift.EstimatorConfig;
+import io.toedit.drift.MetricsConfig;
 import io.toedit.drift.SummaryConfig;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -42,7 +42,7 @@ import java.util.Properties;
  * {@code toedit.drift.alert.tests.alpha} (KS and n-gram p-values both at most it; 0 = never); windows
  * with fewer than {@code toedit.drift.contamination.min.documents} scored documents never alert.
  */
-public record DriftSettings(boolean enabled, String observationsTopic, String driftTopic, String alertsTopic,
+public record DriftStreamConfig(boolean enabled, String observationsTopic, String driftTopic, String alertsTopic,
     long windowSizeMs, long windowAdvanceMs, long graceMs, long retentionMs, long punctuateIntervalMs,
     String referenceMode, String referenceFile, int referenceWindows, double alertJsd, double alertEditedVsRawJsd,
     double contaminationThreshold, int contaminationMinDocuments, int buckets, int frequentMapSize, int hllLgK,
@@ -89,7 +89,7 @@ public record DriftSettings(boolean enabled, String observationsTopic, String dr
     KEYS = java.util.Collections.unmodifiableMap(k);
   }
 
-  public DriftSettings {
+  public DriftStreamConfig {
     require(!observationsTopic.isBlank() && !driftTopic.isBlank() && !alertsTopic.isBlank(),
         "toedit.drift.*.topic names must not be empty");
     require(windowSizeMs > 0, "toedit.drift.window.size.ms must be positive");
@@ -111,11 +111,11 @@ public record DriftSettings(boolean enabled, String observationsTopic, String dr
     // Validates the sketch sizes and contamination knobs with their own messages (the fields are not
     // assigned yet in a compact constructor: pass the parameters).
     summaryConfig(buckets, frequentMapSize, hllLgK, kllK);
-    driftConfig(contaminationThreshold, contaminationMinDocuments, syntheticCutoffQuantile, syntheticConfidence,
+    metricsConfig(contaminationThreshold, contaminationMinDocuments, syntheticCutoffQuantile, syntheticConfidence,
         alertSyntheticMinFraction, alertSyntheticAlpha, alertTestsAlpha);
   }
 
-  public static DriftSettings defaults() {
+  public static DriftStreamConfig defaults() {
     return fromProperties(new Properties());
   }
 
@@ -125,7 +125,7 @@ public record DriftSettings(boolean enabled, String observationsTopic, String dr
    * ({@code application.id} of {@code props}, else {@value #DEFAULT_APPLICATION_ID}), so two
    * applications on one cluster never share it.
    */
-  public static DriftSettings fromProperties(Properties props) {
+  public static DriftStreamConfig fromProperties(Properties props) {
     Map<String, String> v = new LinkedHashMap<>(KEYS);
     for (String name : props.stringPropertyNames()) {
       if (KEYS.containsKey(name)) {
@@ -136,7 +136,7 @@ public record DriftSettings(boolean enabled, String observationsTopic, String dr
       v.put("toedit.drift.observations.topic",
           props.getProperty("application.id", DEFAULT_APPLICATION_ID).strip() + "-drift-observations");
     }
-    return new DriftSettings(bool(v, "toedit.drift.enabled"), v.get("toedit.drift.observations.topic"),
+    return new DriftStreamConfig(bool(v, "toedit.drift.enabled"), v.get("toedit.drift.observations.topic"),
         v.get("toedit.drift.topic"), v.get("toedit.drift.alerts.topic"), longValue(v, "toedit.drift.window.size.ms"),
         longValue(v, "toedit.drift.window.advance.ms"), longValue(v, "toedit.drift.grace.ms"), longValue(v, "toedit.drift.retention.ms"),
         longValue(v, "toedit.drift.punctuate.interval.ms"), v.get("toedit.drift.reference").toLowerCase(Locale.ROOT),
@@ -191,32 +191,29 @@ public record DriftSettings(boolean enabled, String observationsTopic, String dr
     return summaryConfig(buckets, frequentMapSize, hllLgK, kllK);
   }
 
-  public DriftConfig driftConfig() {
-    return driftConfig(contaminationThreshold, contaminationMinDocuments, syntheticCutoffQuantile, syntheticConfidence,
+  public MetricsConfig metricsConfig() {
+    return metricsConfig(contaminationThreshold, contaminationMinDocuments, syntheticCutoffQuantile, syntheticConfidence,
         alertSyntheticMinFraction, alertSyntheticAlpha, alertTestsAlpha);
   }
 
   private static SummaryConfig summaryConfig(int buckets, int frequentMapSize, int hllLgK, int kllK) {
-    try {
-      return new SummaryConfig(buckets, frequentMapSize, hllLgK, kllK);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("toedit.drift.summary.*: " + e.getMessage(), e);
-    }
+    return named("toedit.drift.summary.*", () -> new SummaryConfig(buckets, frequentMapSize, hllLgK, kllK));
   }
 
-  private static DriftConfig driftConfig(double contaminationThreshold, int contaminationMinDocuments,
+  private static MetricsConfig metricsConfig(double contaminationThreshold, int contaminationMinDocuments,
       double cutoffQuantile, double confidence, double minFraction, double alpha, double testsAlpha) {
-    DriftConfig config;
+    MetricsConfig config = named("toedit.drift.contamination.*",
+        () -> new MetricsConfig(0.5, contaminationThreshold, contaminationMinDocuments));
+    return named("toedit.drift.synthetic.* / toedit.drift.alert.*", () -> config.withEstimator(
+        new EstimatorConfig(cutoffQuantile, confidence, minFraction, alpha, testsAlpha, contaminationMinDocuments)));
+  }
+
+  /** Builds a config record; its validation message gets the settings' names in front. */
+  private static <T> T named(String keys, java.util.function.Supplier<T> build) {
     try {
-      config = new DriftConfig(0.5, contaminationThreshold, contaminationMinDocuments);
+      return build.get();
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("toedit.drift.contamination.*: " + e.getMessage(), e);
-    }
-    try {
-      return config.withEstimator(new EstimatorConfig(cutoffQuantile, confidence, minFraction, alpha, testsAlpha,
-          contaminationMinDocuments));
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("toedit.drift.synthetic.* / toedit.drift.alert.*: " + e.getMessage(), e);
+      throw new IllegalArgumentException(keys + ": " + e.getMessage(), e);
     }
   }
 }
