@@ -3,6 +3,7 @@ package io.toedit.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.toedit.document.Gzip;
 import io.toedit.drift.DocumentObservation;
 import io.toedit.drift.DriftMetrics;
 import io.toedit.drift.EstimatorConfig;
@@ -17,7 +18,6 @@ import io.toedit.model.Scorer;
 import io.toedit.pipeline.Corpus;
 import io.toedit.text.TextTokenizer;
 import io.toedit.text.TokenScores;
-import java.io.BufferedInputStream;
 import java.io.BufferedReader;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -34,7 +34,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.zip.GZIPInputStream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -146,7 +145,7 @@ public final class DriftCommand implements Callable<Integer> {
     long start = System.nanoTime();
     try (TextTokenizer tokenizer = Models.openTokenizer(settings); Scorer scorer = Models.openScorer(settings);
         CountingInputStream raw = new CountingInputStream(Files.newInputStream(input));
-        BufferedReader lines = new BufferedReader(new InputStreamReader(maybeGunzip(raw), StandardCharsets.UTF_8))) {
+        BufferedReader lines = new BufferedReader(new InputStreamReader(Gzip.decompressIfGzip(raw, 1 << 16), StandardCharsets.UTF_8))) {
       audit.header(input, ref, scorer.modelId());
       List<int[]> batch = new ArrayList<>();
       List<Long> batchLines = new ArrayList<>();
@@ -221,15 +220,6 @@ public final class DriftCommand implements Callable<Integer> {
         "#".repeat(filled), "-".repeat(width - filled), 100 * frac, audit.documents, audit.windowIndex,
         audit.alerts, eta);
     err.flush();
-  }
-
-  static InputStream maybeGunzip(InputStream raw) throws IOException {
-    BufferedInputStream in = new BufferedInputStream(raw);
-    in.mark(2);
-    int a = in.read();
-    int b = in.read();
-    in.reset();
-    return a == 0x1f && b == 0x8b ? new GZIPInputStream(in) : in;
   }
 
   /** Pseudo-windows of the audited file and what is printed for them. */
