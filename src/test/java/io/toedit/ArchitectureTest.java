@@ -41,6 +41,16 @@ class ArchitectureTest {
   }
 
   @Test
+  void configValuesShouldDependOnNothingOfOurs() {
+    noClasses().that().resideInAPackage("io.toedit.config..")
+        .should().dependOnClassesThat().resideInAnyPackage(
+            "io.toedit.text..", "io.toedit.document..", "io.toedit.model..", "io.toedit.edit..",
+            "io.toedit.drift..", "io.toedit.pipeline..", "io.toedit.stream..", "io.toedit.serve..",
+            "io.toedit.local..", "io.toedit.cli..", "org.apache.kafka..", "ai.djl..")
+        .check(CLASSES);
+  }
+
+  @Test
   void editAndDriftShouldNotDependOnKafkaDjlOrOuterPackages() {
     noClasses().that().resideInAnyPackage("io.toedit.edit..", "io.toedit.drift..")
         .should().dependOnClassesThat().resideInAnyPackage(

@@ -248,7 +248,7 @@ public final class JsonlEditJob {
       }
       DocumentOutcome o = outcomes.get(k++);
       if (!o.ok()) {
-        writer.reject(l.number, l.document.id(), o.stage(), String.valueOf(o.failure()),
+        writer.reject(l.number, l.document.id(), o.stage(), o.reason(),
             JsonlReader.preview(l.document.text()));
         continue;
       }

@@ -261,9 +261,7 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
   private void forwardOutcome(BufferedRecord r, RawDocument doc, DocumentOutcome o) {
     if (!o.ok()) {
       Exception f = o.failure();
-      forwardDeadLetter(r, doc.getId(), f.getClass().getName(),
-          o.stage() + " failed: " + (f.getMessage() == null ? f.getClass().getSimpleName() : f.getMessage()),
-          o.stage());
+      forwardDeadLetter(r, doc.getId(), f.getClass().getName(), o.reason(), o.stage());
       return;
     }
     stats.edited.increment();

@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The pipeline's own settings (topics, input format, limits, micro-batching). They live in the same
  * properties as the Kafka settings under the {@code toedit.} prefix; {@link #KEYS} lists every key
- * with its default (the README's configuration reference is this table).
+ * with its default (docs/configuration.md documents each one, checked by ConfigurationDocsTest).
  *
  * @param inputTopic topic of raw documents (JSON or Avro {@code RawDocument})
  * @param editedTopic output topic of {@code EditedDocument}, key = document id

@@ -63,14 +63,22 @@ class DeprecatedNamesTest {
     assertEquals(3, PipelineConfig.defaults().with("toedit.batch.max.records", "3").batchMaxRecords());
   }
 
-  @Test
-  void shouldAcceptTheOldEditChunkFlagsWithAWarning() {
+  /** An {@code edit} command parsed from {@code args}, deprecated names applied; its stderr in {@code err}. */
+  private static EditCommand parseEdit(StringWriter err, String... args) {
     EditCommand edit = new EditCommand();
-    StringWriter err = new StringWriter();
     CommandLine cl = new CommandLine(edit);
     cl.setErr(new PrintWriter(err, true));
-    cl.parseArgs("-i", "in.jsonl", "-o", "out.jsonl", "--batch-size", "5", "--concurrent-batches", "2");
+    List<String> all = new ArrayList<>(List.of("-i", "in.jsonl", "-o", "out.jsonl"));
+    all.addAll(List.of(args));
+    cl.parseArgs(all.toArray(String[]::new));
     edit.applyDeprecatedNames();
+    return edit;
+  }
+
+  @Test
+  void shouldAcceptTheOldEditChunkFlagsWithAWarning() {
+    StringWriter err = new StringWriter();
+    EditCommand edit = parseEdit(err, "--batch-size", "5", "--concurrent-batches", "2");
     assertEquals(5, edit.chunkSize);
     assertEquals(2, edit.concurrentChunks);
     assertTrue(err.toString().contains("'--batch-size' is deprecated and will be removed: use '--chunk-size'"),
@@ -80,23 +88,13 @@ class DeprecatedNamesTest {
 
   @Test
   void shouldPreferTheNewEditFlagOverTheOldOne() {
-    EditCommand edit = new EditCommand();
-    CommandLine cl = new CommandLine(edit);
-    cl.setErr(new PrintWriter(new StringWriter(), true));
-    cl.parseArgs("-i", "in.jsonl", "-o", "out.jsonl", "--batch-size", "5", "--chunk-size", "7");
-    edit.applyDeprecatedNames();
-    assertEquals(7, edit.chunkSize);
+    assertEquals(7, parseEdit(new StringWriter(), "--batch-size", "5", "--chunk-size", "7").chunkSize);
   }
 
   @Test
   void shouldTakeTheNewEditChunkFlagsSilently() {
-    EditCommand edit = new EditCommand();
     StringWriter err = new StringWriter();
-    CommandLine cl = new CommandLine(edit);
-    cl.setErr(new PrintWriter(err, true));
-    cl.parseArgs("-i", "in.jsonl", "-o", "out.jsonl", "--chunk-size", "6");
-    edit.applyDeprecatedNames();
-    assertEquals(6, edit.chunkSize);
+    assertEquals(6, parseEdit(err, "--chunk-size", "6").chunkSize);
     assertEquals("", err.toString());
   }
 }

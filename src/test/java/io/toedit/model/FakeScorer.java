@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 
 /**
- * A deterministic stand-in for the prior model, for topology and pipeline tests. Two kinds:
+ * A deterministic stand-in for the prior model, for topology and pipeline tests. Three kinds:
  *
  * <ul>
  *   <li>{@link #everyNth}: a token is "easy" (P = 0.995, over the 0.99 threshold) when its id is
@@ -20,6 +20,8 @@ import java.util.function.Predicate;
  *   <li>{@link #bigram}: the scores of position t depend only on (ids[t-1], ids[t]), so they never
  *       depend on the batch; about a third of the positions get P(original) &gt; 0.99 and some get
  *       P &lt; 0.001. Model id {@code fake-bigram}.</li>
+ *   <li>{@link #acrossVocabulary}: every position over the threshold, candidates from the whole
+ *       vocabulary, forbidden ids on top, for forced-edit tests.</li>
  * </ul>
  *
  * <p>Scoring a batch that contains a poison sequence throws, like a model failing on one document.
@@ -27,9 +29,10 @@ import java.util.function.Predicate;
  */
 public final class FakeScorer implements Scorer {
 
+  /** Fills position t ({@code t >= 1}): the log-prob of ids[t] and the k candidates with theirs. */
   @FunctionalInterface
   private interface Rule {
-    TokenScores score(int[] ids);
+    float score(int[] ids, int t, int[] top, float[] topLp);
   }
 
   private final int k;
@@ -51,53 +54,49 @@ public final class FakeScorer implements Scorer {
   /** Easy tokens are those whose id is divisible by {@code easyModulus}; top-8. */
   public static FakeScorer everyNth(int vocabSize, int easyModulus, Set<List<Integer>> poison) {
     int k = 8;
-    return new FakeScorer(k, "fake-scorer", "cpu", ids -> poison.contains(boxed(ids)), ids -> {
-      int n = ids.length;
-      float[] lp = new float[n];
-      int[][] top = new int[n][];
-      float[][] topLp = new float[n][];
-      lp[0] = Float.NaN;
-      top[0] = new int[0];
-      topLp[0] = new float[0];
-      for (int t = 1; t < n; t++) {
-        boolean easy = ids[t] % easyModulus == 0;
-        float pOrig = easy ? 0.995f : 0.05f;
-        lp[t] = (float) Math.log(pOrig);
-        top[t] = new int[k];
-        topLp[t] = new float[k];
-        top[t][0] = ids[t];
-        topLp[t][0] = lp[t];
-        float rest = (1f - pOrig) / (k - 1);
-        for (int j = 1; j < k; j++) {
-          top[t][j] = 3 + (ids[t] + 7 * j) % (vocabSize - 3);
-          topLp[t][j] = (float) Math.log(rest);
-        }
+    return new FakeScorer(k, "fake-scorer", "cpu", ids -> poison.contains(boxed(ids)), (ids, t, top, topLp) -> {
+      float pOrig = ids[t] % easyModulus == 0 ? 0.995f : 0.05f;
+      float lp = (float) Math.log(pOrig);
+      top[0] = ids[t];
+      topLp[0] = lp;
+      float rest = (1f - pOrig) / (k - 1);
+      for (int j = 1; j < k; j++) {
+        top[j] = 3 + (ids[t] + 7 * j) % (vocabSize - 3);
+        topLp[j] = (float) Math.log(rest);
       }
-      return new TokenScores(ids, lp, top, topLp);
+      return lp;
     });
   }
 
   /** A bigram-like scorer with {@code k} candidates. */
   public static FakeScorer bigram(int vocabSize, int k, Predicate<int[]> poison) {
-    return new FakeScorer(k, "fake-bigram", "none", poison, ids -> {
-      int n = ids.length;
-      float[] lp = new float[n];
-      int[][] top = new int[n][];
-      float[][] topLp = new float[n][];
-      lp[0] = Float.NaN;
-      top[0] = new int[0];
-      topLp[0] = new float[0];
-      for (int t = 1; t < n; t++) {
-        double u = DrawKeys.uniform(ids[t - 1], "fake-model", ids[t]);
-        lp[t] = (float) (u < 0.35 ? Math.log(0.995 + 0.004 * u) : u > 0.97 ? Math.log(0.0005) : -3.0 * u);
-        top[t] = new int[k];
-        topLp[t] = new float[k];
-        for (int i = 0; i < k; i++) {
-          top[t][i] = 3 + (int) ((ids[t - 1] * 31L + i * 17L) % (vocabSize - 3));
-          topLp[t][i] = -2.0f - i;
-        }
+    return new FakeScorer(k, "fake-bigram", "none", poison, (ids, t, top, topLp) -> {
+      for (int i = 0; i < k; i++) {
+        top[i] = 3 + (int) ((ids[t - 1] * 31L + i * 17L) % (vocabSize - 3));
+        topLp[i] = -2.0f - i;
       }
-      return new TokenScores(ids.clone(), lp, top, topLp);
+      double u = DrawKeys.uniform(ids[t - 1], "fake-model", ids[t]);
+      return (float) (u < 0.35 ? Math.log(0.995 + 0.004 * u) : u > 0.97 ? Math.log(0.0005) : -3.0 * u);
+    });
+  }
+
+  /**
+   * For forced-edit tests: every position gets P(original) &gt; 0.99, and candidates from across
+   * the whole vocabulary (drawn from the previous id and the position), with {@code forbidden} on
+   * top. Model id {@code fake-across-vocabulary}.
+   *
+   * @param rows the model's output rows (may exceed the tokenizer's ids, like a padded vocabulary)
+   * @param forbidden ids put first, with the highest log-probs, at every position (specials,
+   *     partial bytes, padded rows: an editor must never draw them)
+   */
+  public static FakeScorer acrossVocabulary(int rows, int k, int[] forbidden) {
+    return new FakeScorer(k, "fake-across-vocabulary", "none", ids -> false, (ids, t, top, topLp) -> {
+      for (int i = 0; i < k; i++) {
+        top[i] = i < forbidden.length ? forbidden[i]
+            : (int) (DrawKeys.uniform(ids[t - 1] * 131L + t, "candidate", i) * rows);
+        topLp[i] = -0.5f - i;
+      }
+      return -0.001f * (float) DrawKeys.uniform(ids[t - 1], "across", ids[t]); // P > 0.99
     });
   }
 
@@ -121,7 +120,19 @@ public final class FakeScorer implements Scorer {
     }
     List<TokenScores> out = new ArrayList<>(sequences.size());
     for (int[] ids : sequences) {
-      out.add(rule.score(ids));
+      int n = ids.length;
+      float[] lp = new float[n];
+      int[][] top = new int[n][];
+      float[][] topLp = new float[n][];
+      lp[0] = Float.NaN;
+      top[0] = new int[0];
+      topLp[0] = new float[0];
+      for (int t = 1; t < n; t++) {
+        top[t] = new int[k];
+        topLp[t] = new float[k];
+        lp[t] = rule.score(ids, t, top[t], topLp[t]);
+      }
+      out.add(new TokenScores(ids.clone(), lp, top, topLp));
     }
     return out;
   }

@@ -8,9 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.toedit.edit.EditConfig;
 import io.toedit.edit.EditResult;
 import io.toedit.edit.Editor;
+import io.toedit.model.BundledTokenizer;
 import io.toedit.model.FakeScorer;
-import io.toedit.model.ModelSettings;
-import io.toedit.model.Models;
 import io.toedit.text.TextTokenizer;
 import io.toedit.text.Tokenized;
 import io.toedit.text.Vocabulary;
@@ -18,23 +17,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 class DocumentEditorTest {
 
-  static TextTokenizer tokenizer;
-
-  @BeforeAll
-  static void open() {
-    tokenizer = Models.openTokenizer(ModelSettings.defaults());
-  }
-
-  @AfterAll
-  static void close() {
-    tokenizer.close();
-  }
+  static final TextTokenizer tokenizer = BundledTokenizer.get();
 
   /** Throws for texts containing "BOOM", delegates otherwise. */
   static TextTokenizer explosive() {

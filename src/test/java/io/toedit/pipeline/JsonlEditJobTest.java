@@ -11,9 +11,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.toedit.edit.EditConfig;
 import io.toedit.edit.Editor;
+import io.toedit.model.BundledTokenizer;
 import io.toedit.model.FakeScorer;
-import io.toedit.model.ModelSettings;
-import io.toedit.model.Models;
 import io.toedit.text.TextTokenizer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -25,29 +24,17 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class JsonlEditJobTest {
 
   static final Path SAMPLE = Path.of("src/main/resources/data/sample.jsonl");
-  static TextTokenizer tokenizer;
+  static final TextTokenizer tokenizer = BundledTokenizer.get();
   static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir
   Path dir;
-
-  @BeforeAll
-  static void open() {
-    tokenizer = Models.openTokenizer(ModelSettings.defaults());
-  }
-
-  @AfterAll
-  static void close() {
-    tokenizer.close();
-  }
 
   static DocumentEditor editor(EditConfig config) {
     return new DocumentEditor(tokenizer, FakeScorer.bigram(tokenizer.vocabulary().size()),

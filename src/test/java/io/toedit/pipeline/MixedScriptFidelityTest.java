@@ -14,6 +14,7 @@ import io.toedit.edit.EditResult;
 import io.toedit.edit.Editor;
 import io.toedit.edit.Strategy;
 import io.toedit.edit.TokenEdit;
+import io.toedit.model.FakeScorer;
 import io.toedit.model.HfTokenizer;
 import io.toedit.model.ModelSettings;
 import io.toedit.model.Models;
@@ -107,7 +108,7 @@ class MixedScriptFidelityTest {
     assertNull(v.surface(leadByte));
     assertArrayEquals(new byte[] {(byte) 0xE4}, v.bytes(leadByte));
     int[] forbidden = rows > v.size() ? new int[] {v.bosId(), leadByte, rows - 1} : new int[] {v.bosId(), leadByte};
-    Scorer scorer = new AcrossVocabularyScorer(rows, K, forbidden);
+    Scorer scorer = FakeScorer.acrossVocabulary(rows, K, forbidden);
     List<SourceDocument> docs = corpus.stream()
         .map(d -> new SourceDocument(d.path("id").asText(), d.path("text").asText())).toList();
     Map<String, Map<Strategy, Integer>> editsInScript = new TreeMap<>();

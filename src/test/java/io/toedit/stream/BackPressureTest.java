@@ -5,9 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.toedit.avro.EditedDocument;
 import io.toedit.edit.EditConfig;
+import io.toedit.model.BundledTokenizer;
 import io.toedit.model.FakeScorer;
-import io.toedit.model.ModelSettings;
-import io.toedit.model.Models;
 import io.toedit.model.Scorer;
 import io.toedit.text.TextTokenizer;
 import io.toedit.text.TokenScores;
@@ -30,8 +29,6 @@ import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -44,20 +41,10 @@ import org.junit.jupiter.api.io.TempDir;
 class BackPressureTest {
 
   static final Instant T0 = Instant.parse("2026-11-25T10:00:00Z");
-  static TextTokenizer tokenizer;
+  static final TextTokenizer tokenizer = BundledTokenizer.get();
 
   @TempDir
   Path stateDir;
-
-  @BeforeAll
-  static void openTokenizer() {
-    tokenizer = Models.openTokenizer(ModelSettings.defaults());
-  }
-
-  @AfterAll
-  static void closeTokenizer() {
-    tokenizer.close();
-  }
 
   /** A model that takes {@code sleepMs} per call and records the token count of every call. */
   static final class SlowScorer implements Scorer {

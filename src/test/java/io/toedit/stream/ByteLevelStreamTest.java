@@ -9,9 +9,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.toedit.avro.EditedDocument;
 import io.toedit.edit.EditConfig;
 import io.toedit.edit.Editor;
+import io.toedit.model.FakeScorer;
 import io.toedit.model.HfTokenizer;
 import io.toedit.model.SyntheticModels;
-import io.toedit.pipeline.AcrossVocabularyScorer;
 import io.toedit.pipeline.DocumentEditor;
 import io.toedit.pipeline.JsonlEditJob;
 import io.toedit.text.TextTokenizer;
@@ -51,7 +51,7 @@ class ByteLevelStreamTest {
     ObjectMapper json = new ObjectMapper();
     List<String> lines = Files.readAllLines(Path.of("src/test/resources/corpora/mixed_script.jsonl"));
     try (TextTokenizer tokenizer = HfTokenizer.open(SyntheticModels.tokenizerFolder(tmp, "qwen3-tiny"))) {
-      AcrossVocabularyScorer scorer = new AcrossVocabularyScorer(151_936, 8,
+      FakeScorer scorer = FakeScorer.acrossVocabulary(151_936, 8,
           new int[] {tokenizer.vocabulary().bosId(), 151_935});
       // edit: the batch job on a JSONL file
       Path in = tmp.resolve("in.jsonl");

@@ -12,9 +12,8 @@ import io.toedit.avro.RawDocument;
 import io.toedit.avro.ScoredDocument;
 import io.toedit.edit.EditConfig;
 import io.toedit.edit.Editor;
+import io.toedit.model.BundledTokenizer;
 import io.toedit.model.FakeScorer;
-import io.toedit.model.ModelSettings;
-import io.toedit.model.Models;
 import io.toedit.pipeline.DocumentEditor;
 import io.toedit.pipeline.DocumentOutcome;
 import io.toedit.pipeline.SourceDocument;
@@ -51,9 +50,7 @@ import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.test.TestRecord;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -65,7 +62,7 @@ class ToEditTopologyTest {
   static final Instant T0 = Instant.parse("2026-11-25T10:00:00Z");
   static final String POISON_TEXT = "Der Drache fraß das Modell 🐉 und alles brach zusammen.";
 
-  static TextTokenizer tokenizer;
+  static final TextTokenizer tokenizer = BundledTokenizer.get();
 
   @TempDir
   Path stateDir;
@@ -76,16 +73,6 @@ class ToEditTopologyTest {
   TestOutputTopic<String, EditedDocument> edited;
   TestOutputTopic<byte[], DeadLetter> dlq;
   PipelineConfig config;
-
-  @BeforeAll
-  static void openTokenizer() {
-    tokenizer = Models.openTokenizer(ModelSettings.defaults());
-  }
-
-  @AfterAll
-  static void closeTokenizer() {
-    tokenizer.close();
-  }
 
   @AfterEach
   void closeDriver() {

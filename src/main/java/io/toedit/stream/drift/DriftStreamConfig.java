@@ -174,18 +174,20 @@ public record DriftStreamConfig(boolean enabled, String observationsTopic, Strin
   }
 
   private static SummaryConfig summaryConfig(int buckets, int frequentMapSize, int hllLgK, int kllK) {
-    try {
-      return new SummaryConfig(buckets, frequentMapSize, hllLgK, kllK);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("toedit.drift.summary.*: " + e.getMessage(), e);
-    }
+    return named("toedit.drift.summary.*", () -> new SummaryConfig(buckets, frequentMapSize, hllLgK, kllK));
   }
 
   private static MetricsConfig metricsConfig(double contaminationThreshold, int contaminationMinDocuments) {
+    return named("toedit.drift.contamination.*",
+        () -> new MetricsConfig(0.5, contaminationThreshold, contaminationMinDocuments));
+  }
+
+  /** Builds a config record; its validation message gets the settings' names in front. */
+  private static <T> T named(String keys, java.util.function.Supplier<T> build) {
     try {
-      return new MetricsConfig(0.5, contaminationThreshold, contaminationMinDocuments);
+      return build.get();
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("toedit.drift.contamination.*: " + e.getMessage(), e);
+      throw new IllegalArgumentException(keys + ": " + e.getMessage(), e);
     }
   }
 }

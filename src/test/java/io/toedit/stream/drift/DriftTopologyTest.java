@@ -14,9 +14,8 @@ import io.toedit.avro.EditedDocument;
 import io.toedit.drift.DocumentObservation;
 import io.toedit.drift.StreamKind;
 import io.toedit.edit.EditConfig;
+import io.toedit.model.BundledTokenizer;
 import io.toedit.model.FakeScorer;
-import io.toedit.model.ModelSettings;
-import io.toedit.model.Models;
 import io.toedit.stream.AvroSerde;
 import io.toedit.stream.PipelineConfig;
 import io.toedit.stream.PipelineStats;
@@ -46,9 +45,7 @@ import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.WindowStore;
 import org.apache.kafka.streams.test.TestRecord;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -64,7 +61,7 @@ class DriftTopologyTest {
   static final long MIN = 60_000L;
   static final String SOURCE = "wiki-ü|日本";
 
-  static TextTokenizer tokenizer;
+  static final TextTokenizer tokenizer = BundledTokenizer.get();
 
   @TempDir
   Path stateDir;
@@ -75,16 +72,6 @@ class DriftTopologyTest {
   TestOutputTopic<String, DriftWindow> drift;
   TestOutputTopic<String, DriftAlert> alerts;
   TestOutputTopic<String, EditedDocument> edited;
-
-  @BeforeAll
-  static void openTokenizer() {
-    tokenizer = Models.openTokenizer(ModelSettings.defaults());
-  }
-
-  @AfterAll
-  static void closeTokenizer() {
-    tokenizer.close();
-  }
 
   @AfterEach
   void closeDriver() {
