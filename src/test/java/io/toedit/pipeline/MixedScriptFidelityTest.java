@@ -192,7 +192,7 @@ class MixedScriptFidelityTest {
     TextTokenizer tokenizer = TOKENIZERS.get(name);
     Vocabulary v = tokenizer.vocabulary();
     String text = "Cafe\u0301 de\u0301ja\u0300 vu, cre\u0300me bru\u0302le\u0301e and plain words too.";
-    Scorer scorer = new AcrossVocabularyScorer(MODEL_ROWS.get(name), K, new int[] {v.bosId()});
+    Scorer scorer = FakeScorer.acrossVocabulary(MODEL_ROWS.get(name), K, new int[] {v.bosId()});
     for (Strategy s : Strategy.values()) {
       DocumentOutcome o = new DocumentEditor(tokenizer, scorer, new Editor(forced(s), v))
           .process(List.of(new SourceDocument("nfd", text))).get(0);
