@@ -7,8 +7,15 @@ package io.toedit.drift;
  * @param contaminationThreshold the contamination signal fires when its score (the smallest of its
  *     three z-scores, see {@link DriftMetrics}) is at least this
  * @param minDocuments windows with fewer scored documents never fire the contamination signal
+ * @param estimator the synthetic-fraction estimator, its tests and its alert ({@link SyntheticEstimate})
  */
-public record MetricsConfig(double klAlpha, double contaminationThreshold, int minDocuments) {
+public record MetricsConfig(double klAlpha, double contaminationThreshold, int minDocuments,
+    EstimatorConfig estimator) {
+
+  /** With the default estimator. */
+  public MetricsConfig(double klAlpha, double contaminationThreshold, int minDocuments) {
+    this(klAlpha, contaminationThreshold, minDocuments, EstimatorConfig.defaults());
+  }
 
   public MetricsConfig {
     if (!(klAlpha > 0) || Double.isInfinite(klAlpha)) {
@@ -20,9 +27,15 @@ public record MetricsConfig(double klAlpha, double contaminationThreshold, int m
     if (minDocuments < 2) {
       throw new IllegalArgumentException("minDocuments must be at least 2 (a spread needs two): " + minDocuments);
     }
+    java.util.Objects.requireNonNull(estimator, "estimator");
   }
 
-  /** alpha 0.5, threshold 2.0 (every z-score at least 2), at least 5 scored documents. */
+  /** A copy with another estimator configuration. */
+  public MetricsConfig withEstimator(EstimatorConfig estimator) {
+    return new MetricsConfig(klAlpha, contaminationThreshold, minDocuments, estimator);
+  }
+
+  /** alpha 0.5, threshold 2.0 (every z-score at least 2), at least 5 scored documents, default estimator. */
   public static MetricsConfig defaults() {
     return new MetricsConfig(0.5, 2.0, 5);
   }

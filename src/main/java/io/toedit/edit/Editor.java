@@ -316,20 +316,22 @@ public final class Editor {
         for (int k = f; k <= l && clean; k++) {
           clean = ids[k] >= 0 && ids[k] < vocab.size() && !vocab.isSpecial(ids[k]);
         }
-        u.deletable[i] = clean;
+        // A unit is edited (resampled or deleted) only when its tokens' bytes are exactly its span's text
+        // (or, for the first token, the text after SentencePiece's dummy-prefix space).
         if (clean && f < l) {
-          // a partial-character group: revisable as a whole when its bytes are exactly its span's text
           java.io.ByteArrayOutputStream group = new java.io.ByteArrayOutputStream();
-          for (int k = f; k <= l; k++) {
+          for (int k = f; k <= l && group != null; k++) {
             byte[] b = vocab.bytes(ids[k]);
             if (b == null) {
               group = null;
-              break;
+            } else {
+              group.writeBytes(b);
             }
-            group.writeBytes(b);
           }
-          u.revisable[i] = group != null && e <= text.length()
+          boolean matches = group != null
               && Arrays.equals(group.toByteArray(), text.substring(s, e).getBytes(StandardCharsets.UTF_8));
+          u.revisable[i] = matches;
+          u.deletable[i] = matches;
         }
         if (clean && f == l) {
           String surface = vocab.surface(ids[f]);
@@ -344,6 +346,7 @@ public final class Editor {
               u.virtualSpace[i] = true;
             }
           }
+          u.deletable[i] = u.revisable[i];
         }
       }
       return u;

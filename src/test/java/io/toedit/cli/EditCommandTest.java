@@ -31,6 +31,53 @@ class EditCommandTest {
     return new Run(code, out.toString(), err.toString());
   }
 
+  /**
+   * Forced edits with the synthetic Qwen3 checkpoint (real Qwen3 tokenizer, weights from the spec) on
+   * the mixed-script corpus: the written text is the original with each edit's span replaced by the
+   * drawn token's exact bytes, with no byte-level piece characters, and every document changes.
+   */
+  @Test
+  void shouldWriteTextNotPiecesWithAByteLevelTokenizer() throws Exception {
+    Path src = io.toedit.model.SyntheticModels.folder("qwen3-tiny", "BF16", 1);
+    Path model = Files.createDirectory(dir.resolve("qwen3-tiny"));
+    Files.copy(src.resolve("config.json"), model.resolve("config.json"));
+    Files.copy(src.resolve("model.safetensors"), model.resolve("model.safetensors"));
+    io.toedit.model.SyntheticModels.withTokenizer(model);
+    Path out = dir.resolve("out.jsonl");
+    Run r = run("edit", "--input", "src/test/resources/corpora/mixed_script.jsonl", "--output", out.toString(),
+        "-p", "0", "--inclusive", "--exclude-original", "--model-dir", model.toString(), "--no-progress");
+    assertEquals(ExitCodes.OK, r.code(), r.err());
+    assertTrue(r.out().contains("context token <|endoftext|> (151643) from config.json bos_token_id"), r.out());
+    ObjectMapper json = new ObjectMapper();
+    try (io.toedit.model.HfTokenizer tok = io.toedit.model.HfTokenizer.open(model)) {
+      int docs = 0;
+      for (String line : Files.readAllLines(out, StandardCharsets.UTF_8)) {
+        JsonNode n = json.readTree(line);
+        JsonNode info = n.get("toedit");
+        String original = info.get("originalText").asText();
+        String text = n.get("text").asText();
+        assertTrue(info.get("changed").asInt() > 0, n.get("id").asText());
+        assertEquals("<|endoftext|> (151643) from config.json bos_token_id (the tokenizer adds no BOS)",
+            info.get("contextToken").asText());
+        StringBuilder rebuilt = new StringBuilder(original);
+        JsonNode edits = info.get("edits");
+        for (int i = edits.size() - 1; i >= 0; i--) {
+          JsonNode e = edits.get(i);
+          byte[] drawn = tok.vocabulary().bytes(e.get("newId").asInt());
+          assertEquals(new String(drawn, StandardCharsets.UTF_8), e.get("newPiece").asText(), "inserted text " + e);
+          assertTrue(java.util.Arrays.equals(drawn, e.get("newPiece").asText().getBytes(StandardCharsets.UTF_8)), e.toString());
+          rebuilt.replace(e.get("charStart").asInt(), e.get("charEnd").asInt(), e.get("newPiece").asText());
+        }
+        assertEquals(rebuilt.toString(), text, "the original outside the edits");
+        for (char piece : new char[] {'Ġ', 'Ċ', '▁'}) {
+          assertFalse(text.indexOf(piece) >= 0 && original.indexOf(piece) < 0, piece + " in " + text);
+        }
+        docs++;
+      }
+      assertEquals(11, docs);
+    }
+  }
+
   @Test
   void shouldEditAFileWriteRejectsAndExitPartial() throws Exception {
     List<String> sample = Files.readAllLines(Path.of("src/main/resources/data/sample.jsonl"), StandardCharsets.UTF_8);

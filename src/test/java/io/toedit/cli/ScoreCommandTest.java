@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.toedit.model.SyntheticModels;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -85,6 +86,65 @@ class ScoreCommandTest {
       partial += x.isNull() ? 1 : 0;
     }
     assertEquals(7, partial, "3 bytes of 猫 and 4 of 😀 are not text on their own");
+  }
+
+  @Test
+  void tokensShouldMatchTheFloat64GoldenOfTheSyntheticQwen3(@TempDir Path tmp) throws Exception {
+    ObjectMapper json = new ObjectMapper();
+    Path src = SyntheticModels.folder("qwen3-tiny", "BF16", 1);
+    Path dir = Files.createDirectory(tmp.resolve("qwen3-tiny"));
+    Files.copy(src.resolve("config.json"), dir.resolve("config.json"));
+    Files.copy(src.resolve("model.safetensors"), dir.resolve("model.safetensors"));
+    SyntheticModels.withTokenizer(dir);
+    JsonNode golden = json.readTree(SyntheticModels.ROOT.resolve("qwen3-tiny/golden.json").toFile());
+    StringBuilder in = new StringBuilder();
+    for (JsonNode t : golden.get("texts")) {
+      in.append(json.createObjectNode().put("id", t.get("name").asText()).put("text", t.get("text").asText())).append('\n');
+    }
+    Files.writeString(tmp.resolve("in.jsonl"), in);
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = Main.newCommandLine(new PrintWriter(out), new PrintWriter(err)).execute("score", "--tokens",
+        "--workers", "1", "--model-dir", dir.toString(), tmp.resolve("in.jsonl").toString());
+    assertEquals(ExitCodes.OK, code, err.toString());
+    assertTrue(err.toString().contains("context token <|endoftext|> (151643) from config.json bos_token_id"),
+        err.toString());
+    String[] lines = out.toString().strip().split("\n");
+    JsonNode tokens = golden.get("tokens");
+    int checked = 0;
+    for (int d = 0; d < lines.length; d++) {
+      JsonNode g = golden.get("texts").get(d);
+      JsonNode a = json.readTree(lines[d]);
+      assertEquals(g.get("ids"), a.get("ids"), g.get("name").asText());
+      for (int t = 0; t < g.get("ids").size(); t++) {
+        JsonNode want = tokens.get(g.get("ids").get(t).asText());
+        assertEquals(want.get("text"), a.get("text").get(t), "decoded text of token " + t);
+        assertEquals(want.get("hex"), a.get("hex").get(t), "bytes of token " + t);
+      }
+      for (JsonNode pos : g.get("positions")) {
+        int t = pos.get("pos").asInt() + 1;
+        assertEquals(pos.get("logprob").asDouble(), a.get("logprob").get(t).asDouble(), 1e-4, "log P at " + t);
+        JsonNode top5 = pos.get("top5");
+        for (int i = 0; i < 5; i++) {
+          assertEquals(top5.get(i).get(1).asDouble(), a.get("top_logprob").get(t).get(i).asDouble(), 1e-4);
+          boolean tie = i > 0 && top5.get(i - 1).get(1).asDouble() - top5.get(i).get(1).asDouble() < 1e-4
+              || i < 4 && top5.get(i).get(1).asDouble() - top5.get(i + 1).get(1).asDouble() < 1e-4;
+          if (!tie) {
+            int id = top5.get(i).get(0).asInt();
+            assertEquals(id, a.get("top_ids").get(t).get(i).asInt(), "top-" + i + " at " + t);
+            // a padded row (no piece) has no text; others decode as the golden says
+            assertEquals(tokens.get(String.valueOf(id)).get("text"), a.get("top_text").get(t).get(i), "text of " + id);
+          }
+        }
+        checked++;
+      }
+    }
+    assertEquals(golden.get("texts").size(), lines.length);
+    int predicted = 0;
+    for (JsonNode t : golden.get("texts")) {
+      predicted += t.get("n_predicted").asInt();
+    }
+    assertEquals(predicted, checked, "every predicted position of every golden text");
   }
 
   @Test

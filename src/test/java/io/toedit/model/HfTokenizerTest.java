@@ -185,6 +185,37 @@ class HfTokenizerTest {
     assertTrue(v.isSpecial(512));
   }
 
+  /** A Unigram model with a Metaspace pre-tokenizer and decoder (T5-style SentencePiece conversions). */
+  @Test
+  void unigramWithMetaspaceShouldGiveBytesSpansAndTheDummyPrefix(@TempDir Path tmp) throws Exception {
+    String metaspace = "{\"type\":\"Metaspace\",\"replacement\":\"\u2581\",\"prepend_scheme\":\"always\","
+        + "\"split\":true}";
+    Files.writeString(tmp.resolve("tokenizer.json"), "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,"
+        + "\"added_tokens\":[{\"id\":0,\"content\":\"<unk>\",\"single_word\":false,\"lstrip\":false,"
+        + "\"rstrip\":false,\"normalized\":false,\"special\":true},{\"id\":1,\"content\":\"<s>\","
+        + "\"single_word\":false,\"lstrip\":false,\"rstrip\":false,\"normalized\":false,\"special\":true}],"
+        + "\"normalizer\":null,\"pre_tokenizer\":" + metaspace + ",\"decoder\":" + metaspace + ","
+        + "\"post_processor\":{\"type\":\"TemplateProcessing\",\"single\":[{\"SpecialToken\":{\"id\":\"<s>\","
+        + "\"type_id\":0}},{\"Sequence\":{\"id\":\"A\",\"type_id\":0}}],\"pair\":[],\"special_tokens\":{\"<s>\":"
+        + "{\"id\":\"<s>\",\"ids\":[1],\"tokens\":[\"<s>\"]}}},"
+        + "\"model\":{\"type\":\"Unigram\",\"unk_id\":0,\"byte_fallback\":false,\"vocab\":[[\"<unk>\",0.0],"
+        + "[\"<s>\",0.0],[\"\u2581\",-3.0],[\"\u2581ab\",-1.0],[\"\u2581c\",-1.0],[\"a\",-2.0],[\"b\",-2.0],"
+        + "[\"c\",-2.0],[\"\u2581a\",-2.5]]}}");
+    Files.writeString(tmp.resolve("config.json"), "{}");
+    try (HfTokenizer t = HfTokenizer.open(tmp)) {
+      var v = t.vocabulary();
+      assertEquals(9, v.size());
+      assertArrayEquals(" ab".getBytes(java.nio.charset.StandardCharsets.UTF_8), v.bytes(3));
+      assertEquals(" c", v.surface(4));
+      assertEquals("tokenizer.json post_processor", t.contextToken().source());
+      Tokenized got = t.encode("ab c");
+      assertArrayEquals(new int[] {1, 3, 4}, got.ids());
+      // " ab c" is the text after the decoder's leading space: the first token covers "ab"
+      assertArrayEquals(new int[] {0, 0, 2}, got.charStart());
+      assertArrayEquals(new int[] {0, 2, 4}, got.charEnd());
+    }
+  }
+
   @Test
   void shouldNameTheMissingFile() {
     var e = assertThrows(IllegalArgumentException.class, () -> HfTokenizer.open(Path.of("no/such/dir")));

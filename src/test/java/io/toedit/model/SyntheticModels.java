@@ -44,7 +44,7 @@ public final class SyntheticModels {
   }
 
   /** The checkpoint folder of {@code model} as {@code dtype} in {@code shards} files (no tokenizer). */
-  static Path folder(String model, String dtype, int shards) {
+  public static Path folder(String model, String dtype, int shards) {
     return CACHE.computeIfAbsent(model + "-" + dtype + "-" + shards, key -> {
       try {
         Path dir = Files.createTempDirectory("toedit-synth-" + key);

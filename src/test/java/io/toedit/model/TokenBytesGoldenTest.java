@@ -8,12 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.toedit.text.Tokenized;
 import io.toedit.text.Vocabulary;
 import java.nio.file.Path;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -75,6 +77,42 @@ class TokenBytesGoldenTest {
         assertTrue(padded > 0, model + " has padded ids in its top-5");
       }
       assertFalse(v.isSpecial(151658), "</tool_call> is an added token but not special");
+    }
+  }
+
+  /**
+   * Llama 3.1 Instruct's shape on the byte-level vocabulary: a post-processor that is a Sequence of
+   * ByteLevel and a TemplateProcessing adding a BOS, and an EOS list in config.json. The post-processor's
+   * BOS is the context token, every listed EOS is special, and {@code #} (id 2, which a first-of-list
+   * misreading took for the EOS) is text.
+   */
+  @Test
+  void llama3StyleTemplateAndEosListShouldGiveTheBosAndEveryEos() throws Exception {
+    Path dir = SyntheticModels.tokenizerFolder(tmp, "llama3-tiny");
+    ObjectMapper json = new ObjectMapper();
+    ObjectNode t = (ObjectNode) json.readTree(dir.resolve("tokenizer.json").toFile());
+    ObjectNode post = json.createObjectNode().put("type", "Sequence");
+    post.putArray("processors").add(t.get("post_processor")).add(json.readTree(
+        "{\"type\":\"TemplateProcessing\",\"single\":[{\"SpecialToken\":{\"id\":\"<|im_start|>\",\"type_id\":0}},"
+            + "{\"Sequence\":{\"id\":\"A\",\"type_id\":0}}],\"pair\":[],\"special_tokens\":{\"<|im_start|>\":"
+            + "{\"id\":\"<|im_start|>\",\"ids\":[151644],\"tokens\":[\"<|im_start|>\"]}}}"));
+    t.set("post_processor", post);
+    json.writeValue(dir.resolve("tokenizer.json").toFile(), t);
+    ObjectNode c = (ObjectNode) json.readTree(dir.resolve("config.json").toFile());
+    c.putArray("eos_token_id").add(151643).add(151645).add(151647);
+    json.writeValue(dir.resolve("config.json").toFile(), c);
+    try (HfTokenizer tok = HfTokenizer.open(dir)) {
+      Vocabulary v = tok.vocabulary();
+      assertEquals(151644, tok.contextToken().id());
+      assertEquals("tokenizer.json post_processor", tok.contextToken().source());
+      Tokenized got = tok.encode("# Title");
+      assertEquals(151644, got.ids()[0]);
+      assertEquals(2, got.ids()[1], "'#' is id 2");
+      assertEquals(1, java.util.Arrays.stream(got.ids()).filter(id -> id == 151644).count(), "the BOS is added once");
+      assertFalse(v.isSpecial(2), "'#' is text");
+      assertTrue(v.isSpecial(151643) && v.isSpecial(151645) && v.isSpecial(151647));
+      assertEquals(151643, v.eosId());
+      assertEquals(LlamaConfig.load(dir).eosTokenId(), v.eosId(), "LlamaConfig and the tokenizer agree");
     }
   }
 }

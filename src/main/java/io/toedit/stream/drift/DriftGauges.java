@@ -10,7 +10,8 @@ public final class DriftGauges {
 
   /** The gauge names passed to {@link DriftListener}, in this order. */
   public static final List<String> GAUGES = List.of("jsd", "kl_smoothed", "top1pct_bucket_share",
-      "top40_bigram_share", "distinct2", "entropy2", "mean_nll", "edit_rate", "contamination_score", "contaminated");
+      "top40_bigram_share", "distinct2", "entropy2", "mean_nll", "edit_rate", "contamination_score", "contaminated",
+      "synthetic_fraction", "synthetic_fraction_low", "synthetic_fraction_high", "nll_ks_pvalue", "ngram_pvalue");
 
   private DriftGauges() {
   }
@@ -28,6 +29,11 @@ public final class DriftGauges {
     put(g, "edit_rate", w.getEditRate());
     put(g, "contamination_score", w.getContaminationScore());
     g.put("contaminated", w.getContaminated() ? 1.0 : 0.0);
+    put(g, "synthetic_fraction", w.getSyntheticFraction());
+    put(g, "synthetic_fraction_low", w.getSyntheticFractionLow());
+    put(g, "synthetic_fraction_high", w.getSyntheticFractionHigh());
+    put(g, "nll_ks_pvalue", w.getNllKsPValue());
+    put(g, "ngram_pvalue", w.getNgramPValue());
     return g;
   }
 

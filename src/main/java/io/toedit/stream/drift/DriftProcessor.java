@@ -243,11 +243,16 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
           w.getEditedVsRawJsd(), settings.alertEditedVsRawJsd()));
     }
     if (w.getContaminated()) {
-      alert(key, w, "contamination_score", w.getContaminationScore(), settings.contaminationThreshold(),
-          String.format(Locale.ROOT, "possible synthetic contamination: NLL shifted low and narrowed and bigram "
-              + "concentration rose, each by at least %.2f reference sd (score %.2f)",
-              settings.contaminationThreshold(), w.getContaminationScore()));
+      alert(key, w, "synthetic_fraction_low", orNaN(w.getSyntheticFractionLow()), settings.alertSyntheticMinFraction(),
+          String.format(Locale.ROOT, "possible synthetic text: estimated fraction %.2f [%.2f, %.2f], excess p %.2g,"
+              + " KS p %.2g, n-gram p %.2g (reference %s)", orNaN(w.getSyntheticFraction()),
+              orNaN(w.getSyntheticFractionLow()), orNaN(w.getSyntheticFractionHigh()), orNaN(w.getExcessPValue()),
+              orNaN(w.getNllKsPValue()), orNaN(w.getNgramPValue()), w.getReference()));
     }
+  }
+
+  private static double orNaN(Double v) {
+    return v == null ? Double.NaN : v;
   }
 
   private void alert(String key, DriftWindow w, String metric, double value, double threshold, String message) {

@@ -37,6 +37,13 @@ public final class DriftWindowJson {
     m.put("editedVsRawJsd", w.getEditedVsRawJsd());
     m.put("contaminationScore", w.getContaminationScore());
     m.put("contaminated", w.getContaminated());
+    m.put("syntheticFraction", w.getSyntheticFraction());
+    m.put("syntheticFractionLow", w.getSyntheticFractionLow());
+    m.put("syntheticFractionHigh", w.getSyntheticFractionHigh());
+    m.put("excessPValue", w.getExcessPValue());
+    m.put("nllKsPValue", w.getNllKsPValue());
+    m.put("ngramPValue", w.getNgramPValue());
+    m.put("alert", w.getContaminated());
     m.put("probHistogram", new ArrayList<>(w.getProbHistogram()));
     List<Map<String, Object>> grams = new ArrayList<>();
     for (NGramEntry e : w.getTopNgrams()) {

@@ -6,6 +6,7 @@ import io.toedit.drift.DriftMetrics;
 import io.toedit.drift.NGramCount;
 import io.toedit.drift.Reference;
 import io.toedit.drift.StreamKind;
+import io.toedit.drift.SyntheticEstimate;
 import io.toedit.drift.WindowSummary;
 import io.toedit.text.Vocabulary;
 import java.io.ByteArrayOutputStream;
@@ -75,6 +76,7 @@ public final class DriftWindows {
       WindowSummary pair, DriftStreamConfig settings, Vocabulary vocabulary) {
     Reference ref = reference != null ? reference : Reference.of("none", summary);
     DriftMetrics m = DriftMetrics.of(summary, ref, settings.metricsConfig());
+    SyntheticEstimate e = m.estimate();
     boolean hasRef = reference != null;
     List<Long> hist = new ArrayList<>(10);
     for (long c : summary.probabilityHistogram()) {
@@ -94,7 +96,13 @@ public final class DriftWindows {
         .setEditRate(num(m.editRate())).setOverThresholdRate(num(m.overThresholdRate()))
         .setEditedVsRawJsd(pair == null ? null : num(DriftMetrics.compare(pair, summary)))
         .setContaminationScore(hasRef ? num(m.contaminationScore()) : null)
-        .setContaminated(hasRef && m.contaminated())
+        .setContaminated(hasRef && e.alert())
+        .setSyntheticFraction(hasRef ? num(e.fraction()) : null)
+        .setSyntheticFractionLow(hasRef ? num(e.low()) : null)
+        .setSyntheticFractionHigh(hasRef ? num(e.high()) : null)
+        .setExcessPValue(hasRef ? num(e.excessPValue()) : null)
+        .setNllKsPValue(hasRef ? num(e.nllKsPValue()) : null)
+        .setNgramPValue(hasRef ? num(e.ngramPValue()) : null)
         .setProbHistogram(hist)
         .setTopNgrams(topNgrams(summary, settings.topNgrams(), vocabulary))
         .build();

@@ -21,6 +21,7 @@ import io.toedit.stream.PipelineConfig;
 import io.toedit.stream.PipelineStats;
 import io.toedit.stream.ToEditTopology;
 import io.toedit.text.TextTokenizer;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -32,6 +33,10 @@ import java.util.Properties;
 import java.util.Random;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -214,17 +219,61 @@ class DriftTopologyTest {
       assertFalse(windows.get(w).getContaminated());
     }
     DriftWindow hit = windows.get(4);
-    assertTrue(hit.getContaminated(), "contamination score " + hit.getContaminationScore());
+    assertTrue(hit.getContaminated(), "synthetic fraction " + hit.getSyntheticFraction() + " ["
+        + hit.getSyntheticFractionLow() + ", " + hit.getSyntheticFractionHigh() + "]");
+    // 12 of 12 documents below the smallest of 48 reference documents: q = 1/49
+    assertEquals(1.0, hit.getSyntheticFraction(), 1e-12);
+    assertTrue(hit.getSyntheticFractionLow() > 0.6, "lower bound " + hit.getSyntheticFractionLow());
+    assertEquals(1.0, hit.getSyntheticFractionHigh(), 1e-12);
+    assertTrue(hit.getExcessPValue() < 1e-6, "excess p " + hit.getExcessPValue());
+    assertTrue(hit.getNllKsPValue() < 1e-6, "KS p " + hit.getNllKsPValue());
+    assertNull(hit.getNgramPValue(), "4 reference windows are fewer than the n-gram null needs (5)");
     assertNotNull(hit.getJsd());
     assertTrue(hit.getJsd() > 0.3, "jsd " + hit.getJsd());
     List<DriftAlert> fired = alerts.readValuesToList();
     assertEquals(1, fired.size(), fired.toString());
     DriftAlert a = fired.get(0);
-    assertEquals("contamination_score", a.getMetric());
+    assertEquals("synthetic_fraction_low", a.getMetric());
     assertEquals(SOURCE, a.getSource());
     assertEquals(T0 + 4 * MIN, a.getWindowStart());
-    assertEquals(hit.getContaminationScore(), a.getValue(), 1e-12);
-    assertTrue(a.getValue() >= a.getThreshold());
+    assertEquals(hit.getSyntheticFractionLow(), a.getValue(), 1e-12);
+    assertTrue(a.getValue() > a.getThreshold());
+    assertTrue(a.getMessage().startsWith("possible synthetic text: estimated fraction 1.00"), a.getMessage());
+  }
+
+  @Test
+  void shouldDecodeDriftWindowsWrittenWithTheVersion1Schema() throws Exception {
+    // the bundled history (schema-history/index.txt) holds DriftWindow v1, before the estimate's fields
+    Schema v1;
+    try (java.io.InputStream in = DriftTopologyTest.class.getResourceAsStream("/schema-history/DriftWindow-v1.avsc")) {
+      v1 = new Schema.Parser().parse(in);
+    }
+    assertNull(v1.getField("syntheticFraction"));
+    GenericRecord old = new GenericData.Record(v1);
+    old.put("source", "old-feed");
+    old.put("stream", "raw");
+    old.put("windowStart", T0);
+    old.put("windowEnd", T0 + MIN);
+    old.put("documents", 12L);
+    old.put("tokens", 345L);
+    old.put("contaminationScore", 2.5);
+    old.put("contaminated", true);
+    old.put("probHistogram", List.of(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L));
+    old.put("topNgrams", List.of());
+    ByteBuffer bytes = new BinaryMessageEncoder<GenericRecord>(GenericData.get(), v1).encode(old);
+    byte[] encoded = new byte[bytes.remaining()];
+    bytes.get(encoded);
+    DriftWindow decoded = AvroSerde.of(DriftWindow.class).decode(encoded);
+    assertEquals("old-feed", decoded.getSource());
+    assertEquals(345L, decoded.getTokens());
+    assertEquals(2.5, decoded.getContaminationScore());
+    assertTrue(decoded.getContaminated());
+    assertNull(decoded.getSyntheticFraction());
+    assertNull(decoded.getSyntheticFractionLow());
+    assertNull(decoded.getNllKsPValue());
+    assertNull(decoded.getNgramPValue());
+    assertEquals(Boolean.TRUE, DriftWindowJson.json(decoded).get("alert"));
+    assertTrue(DriftWindowJson.json(decoded).containsKey("syntheticFraction"));
   }
 
   /** A "human" document: 30-50 tokens over 400 ids, per-document mean NLL between 1.0 and 1.6. */
