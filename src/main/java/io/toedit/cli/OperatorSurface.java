@@ -10,6 +10,8 @@ import io.toedit.serve.ThroughputHistory;
 import io.toedit.stream.PipelineConfig;
 import io.toedit.stream.PipelineRunner;
 import io.toedit.text.TextTokenizer;
+import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.streams.StreamsConfig;
@@ -34,11 +36,11 @@ final class OperatorSurface implements AutoCloseable {
   }
 
   /** {@link PipelineMetrics#status} plus {@code history}: the counters sampled over the run. */
-  private java.util.Map<String, Object> status() {
-    java.util.Map<String, Object> status = metrics.status();
+  private Map<String, Object> status() {
+    Map<String, Object> status = metrics.status();
     ThroughputHistory h = history;
-    status.put("historyColumns", java.util.List.of("timeMs", "documentsIn", "documentsOut", "deadLetters", "tokens"));
-    status.put("history", h == null ? java.util.List.of() : h.rows());
+    status.put("historyColumns", List.of("timeMs", "documentsIn", "documentsOut", "deadLetters", "tokens"));
+    status.put("history", h == null ? List.of() : h.rows());
     return status;
   }
 
