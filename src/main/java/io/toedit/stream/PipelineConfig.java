@@ -1,6 +1,7 @@
 package io.toedit.stream;
 
 import static io.toedit.config.ConfigValues.bool;
+import static io.toedit.config.ConfigValues.finite;
 import static io.toedit.config.ConfigValues.integer;
 import static io.toedit.config.ConfigValues.longValue;
 import static io.toedit.config.ConfigValues.require;
@@ -34,11 +35,42 @@ import java.util.Properties;
  * @param batchParallelism documents of one micro-batch edited concurrently (each document is scored
  *     in its own call, see {@code DocumentEditor}); 0 means one per available core
  * @param drift the {@code toedit.drift.*} settings of the windowed drift statistics
+ * @param outputFormat {@code avro} (single-object encoding) or {@code json} (one UTF-8 object per
+ *     record, same fields) for the edited, scored and dead-letter topics
+ * @param maxRecordBytes largest record (key + value + overhead) the application writes; 0 means
+ *     "found at start-up": the smallest of the producer's {@code max.request.size} and the output
+ *     topics' {@code max.message.bytes} ({@link PipelineRunner} resolves it)
+ * @param dlqMaxValueBytes a dead letter keeps at most this many bytes of the original value (plus
+ *     its length and SHA-256)
+ * @param scoringMode {@code batched} (one forward pass per length-sorted group up to the token
+ *     budget) or {@code per-document} (one scorer call per document: bit-exact replay on any device)
+ * @param scoreRetries extra attempts for a document whose scoring failed, with backoff, before it is
+ *     dead-lettered
+ * @param scoreRetryBackoffMs wait before the first retry (doubled for each further one)
+ * @param brokenModelAfter this many documents in a row failing to score, none succeeding, means the
+ *     model is broken: the application stops instead of dead-lettering everything
+ * @param passFraction fraction of {@code transaction.timeout.ms} one flush of the buffer may take;
+ *     the buffer is scored in passes sized from the scorer's measured tokens/s
+ * @param maxPassMs the time budget of one flush; 0 means {@code passFraction} of the producer's
+ *     {@code transaction.timeout.ms} (resolved by {@link PipelineRunner}, 120 s when unknown)
  */
 public record PipelineConfig(String inputTopic, String editedTopic, String scoredTopic, boolean scoredEnabled,
     boolean scoredTopK, String deadLetterTopic, String inputFormat, int maxChars, boolean requireKey,
     boolean includeOriginal, int batchMaxTokens, long batchMaxLatencyMs, int batchMaxRecords,
-    long punctuateIntervalMs, int batchParallelism, DriftSettings drift) {
+    long punctuateIntervalMs, int batchParallelism, DriftSettings drift, String outputFormat, int maxRecordBytes,
+    int dlqMaxValueBytes, String scoringMode, int scoreRetries, long scoreRetryBackoffMs, int brokenModelAfter,
+    double passFraction, long maxPassMs) {
+
+  /** The output format of the edited, scored and dead-letter topics. */
+  public static final String FORMAT_AVRO = "avro";
+  public static final String FORMAT_JSON = "json";
+  /** Scoring modes. */
+  public static final String SCORING_BATCHED = "batched";
+  public static final String SCORING_PER_DOCUMENT = "per-document";
+  /** Kafka's default {@code max.request.size} and the assumed limit when nothing else is known. */
+  public static final int KAFKA_DEFAULT_MAX_REQUEST_SIZE = 1_048_576;
+  /** The transaction timeout assumed when the producer's is unknown (the default of {@link PipelineRunner}). */
+  public static final long DEFAULT_TRANSACTION_TIMEOUT_MS = 120_000;
 
   public static final String PREFIX = "toedit.";
 
@@ -62,6 +94,15 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
     k.put("toedit.batch.max.records", "512");
     k.put("toedit.batch.punctuate.interval.ms", "50");
     k.put("toedit.batch.parallelism", "0");
+    k.put("toedit.batch.pass.fraction", "0.25");
+    k.put("toedit.batch.max.pass.ms", "0");
+    k.put("toedit.scoring.mode", SCORING_BATCHED);
+    k.put("toedit.score.retries", "2");
+    k.put("toedit.score.retry.backoff.ms", "100");
+    k.put("toedit.score.broken.after", "16");
+    k.put("toedit.output.format", FORMAT_AVRO);
+    k.put("toedit.output.max.record.bytes", "0");
+    k.put("toedit.dlq.max.value.bytes", "65536");
     k.putAll(DriftSettings.KEYS);
     KEYS = java.util.Collections.unmodifiableMap(k);
   }
@@ -78,6 +119,33 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
     require(batchMaxRecords > 0, "toedit.batch.max.records must be positive");
     require(punctuateIntervalMs > 0, "toedit.batch.punctuate.interval.ms must be positive");
     require(batchParallelism >= 0, "toedit.batch.parallelism must be 0 (one per core) or positive");
+    require(outputFormat.equals(FORMAT_AVRO) || outputFormat.equals(FORMAT_JSON),
+        "toedit.output.format must be avro or json, got '" + outputFormat + "'");
+    require(maxRecordBytes == 0 || maxRecordBytes >= 1024,
+        "toedit.output.max.record.bytes must be 0 (found at start-up) or at least 1024");
+    require(dlqMaxValueBytes >= 0, "toedit.dlq.max.value.bytes must not be negative");
+    require(scoringMode.equals(SCORING_BATCHED) || scoringMode.equals(SCORING_PER_DOCUMENT),
+        "toedit.scoring.mode must be batched or per-document, got '" + scoringMode + "'");
+    require(scoreRetries >= 0, "toedit.score.retries must not be negative");
+    require(scoreRetryBackoffMs >= 0, "toedit.score.retry.backoff.ms must not be negative");
+    require(brokenModelAfter >= 2, "toedit.score.broken.after must be at least 2");
+    require(passFraction > 0 && passFraction <= 0.9, "toedit.batch.pass.fraction must be in (0, 0.9]");
+    require(maxPassMs >= 0, "toedit.batch.max.pass.ms must not be negative");
+  }
+
+  /** The record size limit in force: {@link #maxRecordBytes()}, or Kafka's default when not resolved. */
+  public int effectiveMaxRecordBytes() {
+    return maxRecordBytes > 0 ? maxRecordBytes : KAFKA_DEFAULT_MAX_REQUEST_SIZE;
+  }
+
+  /** The time budget of one flush: {@link #maxPassMs()}, or the fraction of the default transaction timeout. */
+  public long effectiveMaxPassMs() {
+    return maxPassMs > 0 ? maxPassMs : (long) (passFraction * DEFAULT_TRANSACTION_TIMEOUT_MS);
+  }
+
+  /** Whether documents are scored one call per document (bit-exact replay) rather than batched. */
+  public boolean perDocumentScoring() {
+    return scoringMode.equals(SCORING_PER_DOCUMENT);
   }
 
   /** {@link #batchParallelism()} with 0 resolved to the number of available cores. */
@@ -108,7 +176,11 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
         bool(v, "toedit.output.include.original"), integer(v, "toedit.batch.max.tokens"),
         longValue(v, "toedit.batch.max.latency.ms"), integer(v, "toedit.batch.max.records"),
         longValue(v, "toedit.batch.punctuate.interval.ms"), integer(v, "toedit.batch.parallelism"),
-        DriftSettings.fromProperties(props));
+        DriftSettings.fromProperties(props), v.get("toedit.output.format").toLowerCase(Locale.ROOT),
+        integer(v, "toedit.output.max.record.bytes"), integer(v, "toedit.dlq.max.value.bytes"),
+        v.get("toedit.scoring.mode").toLowerCase(Locale.ROOT), integer(v, "toedit.score.retries"),
+        longValue(v, "toedit.score.retry.backoff.ms"), integer(v, "toedit.score.broken.after"),
+        finite(v, "toedit.batch.pass.fraction"), longValue(v, "toedit.batch.max.pass.ms"));
   }
 
   /** The settings as {@code toedit.*} properties (round-trips through {@link #fromProperties}). */
@@ -129,6 +201,15 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
     p.setProperty("toedit.batch.max.records", Integer.toString(batchMaxRecords));
     p.setProperty("toedit.batch.punctuate.interval.ms", Long.toString(punctuateIntervalMs));
     p.setProperty("toedit.batch.parallelism", Integer.toString(batchParallelism));
+    p.setProperty("toedit.batch.pass.fraction", Double.toString(passFraction));
+    p.setProperty("toedit.batch.max.pass.ms", Long.toString(maxPassMs));
+    p.setProperty("toedit.scoring.mode", scoringMode);
+    p.setProperty("toedit.score.retries", Integer.toString(scoreRetries));
+    p.setProperty("toedit.score.retry.backoff.ms", Long.toString(scoreRetryBackoffMs));
+    p.setProperty("toedit.score.broken.after", Integer.toString(brokenModelAfter));
+    p.setProperty("toedit.output.format", outputFormat);
+    p.setProperty("toedit.output.max.record.bytes", Integer.toString(maxRecordBytes));
+    p.setProperty("toedit.dlq.max.value.bytes", Integer.toString(dlqMaxValueBytes));
     p.putAll(drift.toProperties());
     return p;
   }
