@@ -455,7 +455,12 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
     ObservationBatch batch = new ObservationBatch(first.source(), first.stream(), docs);
     byte[] bytes = batch.encode();
     if (output.fits(OutputRecords.utf8(key), bytes)) {
-      context.forward(new Record<Object, Object>(key, bytes, batch.maxTimestamp()), DRIFT_OBSERVATIONS_SINK);
+      // The origin (this task's input partition) gives the drift processor one watermark per partition.
+      org.apache.kafka.common.header.internals.RecordHeaders headers =
+          new org.apache.kafka.common.header.internals.RecordHeaders();
+      headers.add(io.toedit.stream.drift.DriftProcessor.ORIGIN_HEADER,
+          OutputRecords.utf8(Integer.toString(context.taskId().partition())));
+      context.forward(new Record<Object, Object>(key, bytes, batch.maxTimestamp(), headers), DRIFT_OBSERVATIONS_SINK);
     } else if (docs.size() == 1) {
       stats.droppedObservations.increment();
     } else {

@@ -6,6 +6,7 @@ import static io.toedit.config.ConfigValues.integer;
 import static io.toedit.config.ConfigValues.longValue;
 import static io.toedit.config.ConfigValues.require;
 
+import io.toedit.stream.drift.DriftClock;
 import io.toedit.stream.drift.DriftSettings;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -53,13 +54,17 @@ import java.util.Properties;
  *     the buffer is scored in passes sized from the scorer's measured tokens/s
  * @param maxPassMs the time budget of one flush; 0 means {@code passFraction} of the producer's
  *     {@code transaction.timeout.ms} (resolved by {@link PipelineRunner}, 120 s when unknown)
+ * @param driftClock how the drift windows tell time: {@code toedit.drift.future.tolerance.ms} (document
+ *     times beyond the wall clock plus this are clamped; -1: never) and {@code toedit.drift.idle.ms}
+ *     (an input partition silent this long advances with the wall clock; -1: never), see
+ *     {@link DriftClock}
  */
 public record PipelineConfig(String inputTopic, String editedTopic, String scoredTopic, boolean scoredEnabled,
     boolean scoredTopK, String deadLetterTopic, String inputFormat, int maxChars, boolean requireKey,
     boolean includeOriginal, int batchMaxTokens, long batchMaxLatencyMs, int batchMaxRecords,
     long punctuateIntervalMs, int batchParallelism, DriftSettings drift, String outputFormat, int maxRecordBytes,
     int dlqMaxValueBytes, String scoringMode, int scoreRetries, long scoreRetryBackoffMs, int brokenModelAfter,
-    double passFraction, long maxPassMs) {
+    double passFraction, long maxPassMs, DriftClock driftClock) {
 
   /** The output format of the edited, scored and dead-letter topics. */
   public static final String FORMAT_AVRO = "avro";
@@ -104,6 +109,8 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
     k.put("toedit.output.max.record.bytes", "0");
     k.put("toedit.dlq.max.value.bytes", "65536");
     k.putAll(DriftSettings.KEYS);
+    k.put("toedit.drift.future.tolerance.ms", "5000");
+    k.put("toedit.drift.idle.ms", "30000");
     KEYS = java.util.Collections.unmodifiableMap(k);
   }
 
@@ -180,7 +187,8 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
         integer(v, "toedit.output.max.record.bytes"), integer(v, "toedit.dlq.max.value.bytes"),
         v.get("toedit.scoring.mode").toLowerCase(Locale.ROOT), integer(v, "toedit.score.retries"),
         longValue(v, "toedit.score.retry.backoff.ms"), integer(v, "toedit.score.broken.after"),
-        finite(v, "toedit.batch.pass.fraction"), longValue(v, "toedit.batch.max.pass.ms"));
+        finite(v, "toedit.batch.pass.fraction"), longValue(v, "toedit.batch.max.pass.ms"),
+        new DriftClock(longValue(v, "toedit.drift.future.tolerance.ms"), longValue(v, "toedit.drift.idle.ms")));
   }
 
   /** The settings as {@code toedit.*} properties (round-trips through {@link #fromProperties}). */
@@ -211,6 +219,8 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
     p.setProperty("toedit.output.max.record.bytes", Integer.toString(maxRecordBytes));
     p.setProperty("toedit.dlq.max.value.bytes", Integer.toString(dlqMaxValueBytes));
     p.putAll(drift.toProperties());
+    p.setProperty("toedit.drift.future.tolerance.ms", Long.toString(driftClock.futureToleranceMs()));
+    p.setProperty("toedit.drift.idle.ms", Long.toString(driftClock.idleMs()));
     return p;
   }
 

@@ -110,7 +110,7 @@ public final class ToEditTopology {
       topology.addSource(DRIFT_SOURCE, new StringDeserializer(), ObservationBatch.serde().deserializer(),
           drift.observationsTopic());
       topology.addProcessor(DRIFT_PROCESSOR, new DriftProcessor.Supplier(drift, DriftWindows.fileReference(drift),
-          tokenizer.vocabulary(), driftListener), DRIFT_SOURCE);
+          tokenizer.vocabulary(), driftListener, config.driftClock()), DRIFT_SOURCE);
       topology.addSink(DriftProcessor.DRIFT_SINK, drift.driftTopic(), new StringSerializer(),
           AvroSerde.of(DriftWindow.class).serializer(), DRIFT_PROCESSOR);
       topology.addSink(DriftProcessor.ALERTS_SINK, drift.alertsTopic(), new StringSerializer(),
