@@ -59,6 +59,8 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
   static final String DLQ_SINK = "dlq-sink";
   /** Observation batches for the drift statistics, one record per (source, stream) per micro-batch. */
   static final String DRIFT_OBSERVATIONS_SINK = "drift-observations-sink";
+  /** Document timestamps further ahead of the wall clock are not used as record timestamps. */
+  static final long MAX_FUTURE_TIMESTAMP_MS = 3_600_000;
   /** The drift source of documents without a {@code source}. */
   static final String DEFAULT_SOURCE = "default";
 
@@ -360,8 +362,7 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
           o.stage());
       return;
     }
-    // The document's own timestamp (JSON "timestamp", Avro RawDocument.timestamp) when it has one.
-    long timestamp = doc.getTimestamp() != null ? doc.getTimestamp().toEpochMilli() : r.timestamp();
+    long timestamp = outputTimestamp(doc, r);
     byte[] key = OutputRecords.utf8(doc.getId());
     byte[] edited = output.edited(Documents.edited(doc, o.result(), modelId, config.includeOriginal()));
     if (!output.fits(key, edited)) {
@@ -395,6 +396,20 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
     if (config.drift().enabled()) {
       observe(doc, timestamp, o);
     }
+  }
+
+  /**
+   * The document's own timestamp (JSON {@code timestamp}, Avro {@code RawDocument.timestamp}) when it
+   * has one a broker accepts, else the input record's. Brokers refuse records more than
+   * {@code log.message.timestamp.after.max.ms} (default 1 hour) ahead of their clock, and such a
+   * refusal would abort the transaction on every replay.
+   */
+  private long outputTimestamp(RawDocument doc, BufferedRecord r) {
+    if (doc.getTimestamp() == null) {
+      return r.timestamp();
+    }
+    long t = doc.getTimestamp().toEpochMilli();
+    return t >= 0 && t <= context.currentSystemTimeMs() + MAX_FUTURE_TIMESTAMP_MS ? t : r.timestamp();
   }
 
   /**

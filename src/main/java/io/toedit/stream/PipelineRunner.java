@@ -231,10 +231,12 @@ public final class PipelineRunner implements AutoCloseable {
 
   /**
    * Creates the pipeline's topics that do not exist yet: input, edited, dead-letter and (when
-   * enabled) scored. Existing topics are left as they are.
+   * enabled) scored. Existing topics are left as they are. A {@code null} partition count or
+   * replication factor takes the cluster's default ({@code num.partitions},
+   * {@code default.replication.factor}).
    */
-  public static List<String> createTopics(Properties clientProps, PipelineConfig config, int partitions,
-      short replication) throws InterruptedException {
+  public static List<String> createTopics(Properties clientProps, PipelineConfig config, Integer partitions,
+      Short replication) throws InterruptedException {
     List<String> names = new ArrayList<>(List.of(config.inputTopic(), config.editedTopic(), config.deadLetterTopic()));
     if (config.scoredEnabled()) {
       names.add(config.scoredTopic());
@@ -252,8 +254,8 @@ public final class PipelineRunner implements AutoCloseable {
   }
 
   /**
-   * Creates the drift topics that are missing, like the input topic (its partition count, replication
-   * 1 when the cluster has a single broker, else the cluster default).
+   * Creates the drift topics that are missing (they belong to the application, like Streams' internal
+   * topics): the input topic's partition count and the cluster's default replication factor.
    */
   private static void ensureDriftTopics(Properties clientProps, PipelineConfig config) {
     try (Admin client = Admin.create(adminProperties(clientProps))) {
@@ -271,8 +273,7 @@ public final class PipelineRunner implements AutoCloseable {
           ? client.describeTopics(List.of(config.inputTopic())).allTopicNames().get(60, TimeUnit.SECONDS)
               .get(config.inputTopic()).partitions().size()
           : 1;
-      int brokers = client.describeCluster().nodes().get(60, TimeUnit.SECONDS).size();
-      createTopics(clientProps, missing, partitions, brokers >= 3 ? (short) 3 : (short) 1);
+      createTopics(clientProps, missing, partitions, null);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("Interrupted while creating the drift topics", e);
@@ -292,14 +293,15 @@ public final class PipelineRunner implements AutoCloseable {
     return admin;
   }
 
-  private static List<String> createTopics(Properties clientProps, List<String> names, int partitions,
-      short replication) throws InterruptedException {
+  private static List<String> createTopics(Properties clientProps, List<String> names, Integer partitions,
+      Short replication) throws InterruptedException {
     Properties admin = adminProperties(clientProps);
     List<String> created = new ArrayList<>();
     try (Admin client = Admin.create(admin)) {
       for (String name : names) {
         try {
-          client.createTopics(List.of(new NewTopic(name, partitions, replication))).all().get(60, TimeUnit.SECONDS);
+          client.createTopics(List.of(new NewTopic(name, java.util.Optional.ofNullable(partitions),
+              java.util.Optional.ofNullable(replication)))).all().get(60, TimeUnit.SECONDS);
           created.add(name);
         } catch (java.util.concurrent.ExecutionException e) {
           if (!(e.getCause() instanceof TopicExistsException)) {

@@ -325,4 +325,74 @@ class StreamReliabilityIT {
       assertNull(runner.failure());
     }
   }
+
+  @Test
+  void shouldKeepDriftWindowsOnTimeAfterAFarFutureTimestamp() throws Exception {
+    String run = KafkaTestCluster.uniqueTopic("drift-future-it");
+    Properties p = props(run);
+    p.setProperty("toedit.drift.window.size.ms", "5000");
+    p.setProperty("toedit.drift.grace.ms", "2000");
+    p.setProperty("toedit.drift.retention.ms", "600000");
+    p.setProperty("toedit.drift.punctuate.interval.ms", "500");
+    p.setProperty("toedit.drift.future.tolerance.ms", "1000");
+    p.setProperty("toedit.drift.idle.ms", "4000");
+    PipelineConfig config = PipelineConfig.fromProperties(p);
+    KafkaTestCluster.createTopics(1, config.inputTopic(), config.editedTopic(), config.deadLetterTopic());
+    List<RawDocument> docs = ReliabilityFixtures.documents(30);
+    Map<String, Long> late = new ConcurrentHashMap<>();
+    io.toedit.stream.drift.DriftListener listener = new io.toedit.stream.drift.DriftListener() {
+      @Override
+      public void drift(String source, String stream, String name, double value) {
+      }
+
+      @Override
+      public void late(String source, long documents) {
+        late.merge(source, documents, Long::sum);
+      }
+    };
+    try (PipelineRunner runner = PipelineRunner.start(p, tokenizer, new HookedScorer(), EditConfig.defaults(),
+        listener)) {
+      Properties pp = KafkaTestCluster.clientProperties();
+      try (KafkaProducer<byte[], byte[]> producer =
+          new KafkaProducer<>(pp, new ByteArraySerializer(), new ByteArraySerializer())) {
+        for (int i = 0; i < docs.size(); i++) {
+          var n = JSON.createObjectNode().put("id", docs.get(i).getId()).put("text", docs.get(i).getText())
+              .put("source", "it");
+          if (i == 0) {
+            n.put("timestamp", System.currentTimeMillis() + 30 * 60_000L); // a producer clock 30 min ahead
+          }
+          producer.send(new ProducerRecord<>(config.inputTopic(), ReliabilityFixtures.utf8(docs.get(i).getId()),
+              JSON.writeValueAsBytes(n)));
+          producer.flush();
+          if (i == 0) {
+            Thread.sleep(1500); // the far-future document is processed before the normal traffic
+          }
+        }
+      }
+      assertExactlyOnce(config, docs, 0, runner);
+      // Every document lands in a raw drift window that closes (without more traffic): none was late.
+      long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+      long windowed = 0;
+      Properties cp = KafkaTestCluster.clientProperties();
+      cp.setProperty("isolation.level", "read_committed");
+      cp.setProperty("auto.offset.reset", "earliest");
+      try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<String, io.toedit.avro.DriftWindow>(cp,
+          new StringDeserializer(), AvroSerde.of(io.toedit.avro.DriftWindow.class).deserializer())) {
+        var parts = consumer.partitionsFor(config.drift().driftTopic(), Duration.ofSeconds(30)).stream()
+            .map(i -> new org.apache.kafka.common.TopicPartition(i.topic(), i.partition())).toList();
+        consumer.assign(parts);
+        consumer.seekToBeginning(parts);
+        while (windowed < docs.size() && System.nanoTime() < deadline) {
+          for (var r : consumer.poll(Duration.ofMillis(500))) {
+            if (r.value().getStream().equals("raw")) {
+              windowed += r.value().getDocuments();
+            }
+          }
+        }
+      }
+      assertEquals(Map.of(), late, "no document after the far-future one was late");
+      assertEquals(docs.size(), windowed, "every document counted in a closed raw window");
+      assertNull(runner.failure());
+    }
+  }
 }

@@ -7,8 +7,8 @@ package io.toedit.stream.drift;
  * <p>Each input partition that writes observations (its origin, a record header) has its own
  * watermark, the latest document time it sent; windows close on the minimum over the origins minus
  * the grace. A document time later than the wall clock plus {@code futureToleranceMs} is clamped to
- * it, so one producer with a wrong clock cannot close every window at once (keep the tolerance below
- * the grace: then a clamped document never makes on-time documents late). An origin that sent
+ * it for its window and does not move the watermark, so one producer with a wrong clock cannot close
+ * every window at once, however far behind the processing is. An origin that sent
  * nothing for {@code idleMs} of wall-clock time advances with the wall clock, so neither a quiet
  * partition nor the end of the traffic keeps the last windows open.
  *

@@ -46,9 +46,10 @@ import org.slf4j.LoggerFactory;
  * advance.
  *
  * <p>Time ({@link DriftClock}): every input partition that writes observations (header
- * {@link #ORIGIN_HEADER}) has its own watermark, the latest (clamped) document time it sent, kept in
- * the {@link #EMITTED_STORE}. A window closes once the minimum of these watermarks reaches its end
- * plus grace; a document time beyond the wall clock plus the tolerance is clamped to it; an origin
+ * {@link #ORIGIN_HEADER}) has its own watermark, the latest document time it sent, kept in the
+ * {@link #EMITTED_STORE}. A window closes once the minimum of these watermarks reaches its end plus
+ * grace; a document time beyond the wall clock plus the tolerance is clamped to it for its window
+ * and does not move the watermark; an origin
  * silent for the idle time advances with the wall clock. A stream-time punctuator closes windows as
  * data arrives, a wall-clock punctuator when it stops. Each closed window is emitted exactly once to
  * the drift topic (and its threshold crossings to the alerts topic): the emitted-up-to watermark
@@ -72,7 +73,7 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
   public static final String ALERTS_SINK = "alerts-sink";
   static final String WATERMARK_KEY = "emitted-up-to";
   static final String LATEST_PREFIX = "latest" + '\u0000';
-  /** Index-store prefix of an origin's watermark (latest clamped document time). */
+  /** Index-store prefix of an origin's watermark (latest document time not clamped). */
   static final String ORIGIN_PREFIX = "origin" + '\u0000';
   /** Index-store prefix of a source's count of late (dropped) documents. */
   public static final String LATE_PREFIX = "late" + '\u0000';
@@ -206,12 +207,17 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
     long newestTime = Long.MIN_VALUE;
     long late = 0;
     for (DocumentObservation doc : batch.documents()) {
-      long t = Math.min(doc.timestampMs(), latestAllowed); // a clock far ahead cannot close every window
+      // A time beyond the wall clock plus the tolerance is clamped for its window, and does not move
+      // the watermark (its real time is unknown): a clock far ahead cannot close every window.
+      boolean clamped = doc.timestampMs() > latestAllowed;
+      long t = clamped ? latestAllowed : doc.timestampMs();
       if (t < 0) {
         late++;
         continue;
       }
-      newestTime = Math.max(newestTime, t);
+      if (!clamped) {
+        newestTime = Math.max(newestTime, t);
+      }
       boolean counted = false;
       for (long start = t - Math.floorMod(t, advance); start > t - size && start >= 0; start -= advance) {
         if (start + size <= closedUpTo) {

@@ -133,6 +133,17 @@ class DriftWatermarkTest {
   }
 
   @Test
+  void shouldNotLetAClampedTimestampMoveTheWatermarkWhenProcessingLags() {
+    start(600_000);
+    driver.advanceWallClockTime(Duration.ofSeconds(100)); // processing lags 100 s behind the producers
+    pipe(0, T0 + 1_000);
+    pipe(0, Instant.parse("2100-01-01T00:00:00Z").toEpochMilli()); // clamped to T0+105 s
+    pipe(0, T0 + 2_000); // still on time: the clamped document did not move the watermark
+    assertEquals(Map.of(), late);
+    assertEquals(List.of(), rawWindows());
+  }
+
+  @Test
   void shouldCloseAWindowOnlyWhenEveryPartitionHasPassedIt() {
     start(600_000); // no idle advance in this test
     pipe(0, T0 + 1_000);
