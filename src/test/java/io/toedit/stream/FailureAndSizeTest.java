@@ -372,6 +372,48 @@ class FailureAndSizeTest {
     assertTrue(AvroSerde.bundledHistory().size() >= 2);
   }
 
+  @Test
+  void shouldRouteARefusedSendToTheDeadLetterTopicAndFailOnClientErrors() throws Exception {
+    DeadLetterProductionHandler handler = new DeadLetterProductionHandler();
+    handler.configure(Map.of(DeadLetterProductionHandler.DLQ_TOPIC_CONFIG, "my.dlq"));
+    var refused = new org.apache.kafka.clients.producer.ProducerRecord<byte[], byte[]>("my.edited", null, 42L,
+        utf8("doc-ü"), new byte[10]);
+    var r = handler.handleError(null, refused,
+        new org.apache.kafka.common.errors.RecordTooLargeException("The message is 1160174 bytes"));
+    assertEquals(org.apache.kafka.streams.errors.ProductionExceptionHandler.Result.RESUME, r.result());
+    assertEquals(1, r.deadLetterQueueRecords().size());
+    var dlq = r.deadLetterQueueRecords().get(0);
+    assertEquals("my.dlq", dlq.topic());
+    assertArrayEquals(utf8("doc-ü"), dlq.key());
+    DeadLetter d = AvroSerde.deadLetter().decode(dlq.value());
+    assertEquals("produce", d.getStage());
+    assertEquals("my.edited", d.getTopic());
+    assertEquals("doc-ü", d.getDocumentId());
+    assertTrue(d.getReason().contains("1160174 bytes"), d.getReason());
+    var fail = handler.handleError(null, refused,
+        new org.apache.kafka.common.errors.TopicAuthorizationException("not allowed"));
+    assertEquals(org.apache.kafka.streams.errors.ProductionExceptionHandler.Result.FAIL, fail.result());
+  }
+
+  @Test
+  void shouldResolveTheDefaultsThatFollowFromTheTransactionTimeout() {
+    Properties p = new Properties();
+    p.setProperty("bootstrap.servers", "127.0.0.1:9");
+    Properties s = PipelineRunner.streamsProperties(p);
+    assertEquals("300000", s.getProperty(StreamsConfig.consumerPrefix("max.poll.interval.ms")));
+    assertEquals(DeadLetterProductionHandler.class.getName(),
+        s.getProperty(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG));
+    p.setProperty(StreamsConfig.producerPrefix("transaction.timeout.ms"), "600000");
+    p.setProperty("toedit.output.max.record.bytes", "4096");
+    p.setProperty("toedit.batch.max.pass.ms", "1");
+    s = PipelineRunner.streamsProperties(p);
+    assertEquals("660000", s.getProperty(StreamsConfig.consumerPrefix("max.poll.interval.ms")));
+    assertEquals("4096", s.getProperty(StreamsConfig.producerPrefix("batch.size")), "batches must fit the topic");
+    p.remove("toedit.batch.max.pass.ms");
+    assertEquals(150_000, PipelineConfig.fromProperties(PipelineRunner.resolveLimits(p)).maxPassMs(),
+        "0.25 x transaction.timeout.ms");
+  }
+
   static Predicate<int[]> is(int[] ids) {
     return s -> Arrays.equals(s, ids);
   }
