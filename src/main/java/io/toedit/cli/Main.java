@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
         ProduceCommand.class,
         ConsumeCommand.class,
         BrokerCommand.class,
+        SynthModelCommand.class,
         CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

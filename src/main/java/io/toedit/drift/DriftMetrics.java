@@ -10,7 +10,7 @@ import java.util.List;
  *       reference's unigram+bigram counts hashed into the same buckets (the paper's feature
  *       space);</li>
  *   <li>{@code klSmoothed}: KL(window || reference) on the same buckets, both sides add-alpha
- *       smoothed ({@link DriftConfig#klAlpha()});</li>
+ *       smoothed ({@link MetricsConfig#klAlpha()});</li>
  *   <li>{@code top1PctBucketShare}: mass share of the 1 % largest of those buckets;</li>
  *   <li>{@code top40BigramShare}: mass share of the 40 most frequent bigrams among all bigrams
  *       (from the frequent-items sketch; exact below its capacity);</li>
@@ -52,10 +52,10 @@ public record DriftMetrics(long documents, long tokens, double jsd, double klSmo
   private static final double MIN_SD = 1e-9;
 
   public static DriftMetrics of(WindowSummary window, Reference reference) {
-    return of(window, reference, DriftConfig.defaults());
+    return of(window, reference, MetricsConfig.defaults());
   }
 
-  public static DriftMetrics of(WindowSummary window, Reference reference, DriftConfig config) {
+  public static DriftMetrics of(WindowSummary window, Reference reference, MetricsConfig config) {
     WindowSummary ref = reference.summaryView();
     long[] w = window.unigramBigramCounts();
     long[] r = ref.unigramBigramCounts();

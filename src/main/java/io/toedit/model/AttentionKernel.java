@@ -39,6 +39,20 @@ public enum AttentionKernel {
     return simdAvailable() && headDim > 0 && headDim % 8 == 0;
   }
 
+  /**
+   * The kernel's implementation bound to a model (the one place that dispatches on the kernel).
+   *
+   * @param tableRows rows of the RoPE tables: the longest sequence a forward pass accepts, rounded up
+   */
+  Attention bind(LlamaConfig cfg, ai.djl.ndarray.NDManager base, int tableRows) {
+    return switch (this) {
+      case SIMD -> new Attention.Simd(cfg, base, tableRows);
+      case SDPA -> new Attention.Sdpa(cfg, base, tableRows);
+      case NDARRAY -> new Attention.Chunked(cfg, base, tableRows);
+      case AUTO -> throw new IllegalArgumentException("resolve AttentionKernel.AUTO before loading the model");
+    };
+  }
+
   /** Parses {@code auto|simd|sdpa|ndarray} (any case), naming the accepted values on error. */
   public static AttentionKernel parse(String s) {
     try {

@@ -39,6 +39,8 @@ final class DjlScorer implements Scorer {
   private final String device;
   private final int window;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final java.util.concurrent.atomic.LongAccumulator largestPass =
+      new java.util.concurrent.atomic.LongAccumulator(Math::max, 0);
 
   /** One window of one sequence: ids [start, end) are fed, targets [firstTarget, end) are kept. */
   record Window(int seq, int start, int end, int firstTarget) {
@@ -70,7 +72,7 @@ final class DjlScorer implements Scorer {
     validate(s);
     Path dir = s.resolvedModelDir();
     LlamaConfig cfg = LlamaConfig.load(dir);
-    int window = s.windowTokens() > 0 ? s.windowTokens() : cfg.maxPositionEmbeddings();
+    int window = window(s, cfg, dir);
     if (s.windowOverlap() >= window) {
       throw new IllegalArgumentException("windowOverlap " + s.windowOverlap() + " must be smaller than windowTokens "
           + window);
@@ -110,6 +112,7 @@ final class DjlScorer implements Scorer {
     LOG.info("Scoring device {} (requested {}, Engine.getGpuCount() = {}, PyTorch {}); {} workers x {} intra-op "
         + "threads; attention {} (requested {})", dev, s.device(), gpus, engine.getVersion(), s.workers(),
         s.threadsPerWorker(), attention, s.attention());
+    long loadStart = System.nanoTime();
     NDManager base = NDManager.newBaseManager(dev, "PyTorch");
     LlamaModel model;
     try {
@@ -118,8 +121,36 @@ final class DjlScorer implements Scorer {
       base.close();
       throw e;
     }
+    LOG.info("Loaded {} ({}, {} layers, hidden {}, vocabulary {}) in {} ms; weights digest {}; window {}", dir,
+        cfg.modelType(), cfg.numLayers(), cfg.hiddenSize(), cfg.vocabSize(),
+        (System.nanoTime() - loadStart) / 1_000_000, model.digest(), window);
     String name = s.modelDir() == null ? BundledModel.NAME : dir.toAbsolutePath().normalize().getFileName().toString();
     return new DjlScorer(model, s, name + "@" + model.digest(), dev.toString(), window);
+  }
+
+  /**
+   * The scoring window: {@code windowTokens}, or by default min(max_position_embeddings, maxBatchTokens), and
+   * never more than the model's sliding window (within it, sliding-window attention is plain causal attention,
+   * so every kernel is exact), nor more than {@code maxBatchTokens} (a pass holds one window at least).
+   */
+  static int window(ModelSettings s, LlamaConfig cfg, Path dir) {
+    int window = s.windowTokens() > 0 ? s.windowTokens()
+        : Math.min(cfg.maxPositionEmbeddings(), s.maxBatchTokens());
+    if (window > s.maxBatchTokens()) {
+      throw new IllegalArgumentException("windowTokens " + window + " exceeds maxBatchTokens " + s.maxBatchTokens()
+          + ": a forward pass holds at least one window (raise --max-batch-tokens or lower --window)");
+    }
+    if (cfg.slidingWindow() > 0 && window > cfg.slidingWindow()) {
+      if (s.windowTokens() > 0) {
+        throw new IllegalArgumentException("windowTokens " + window + " exceeds config.json field 'sliding_window' "
+            + cfg.slidingWindow() + " of " + dir + ": sliding-window attention is exact only within one window "
+            + "(use --window " + cfg.slidingWindow() + " or less)");
+      }
+      LOG.info("Scoring window {} = config.json sliding_window (tokens further back are seen through the window "
+          + "overlap only)", cfg.slidingWindow());
+      window = cfg.slidingWindow();
+    }
+    return window;
   }
 
   /**
@@ -268,6 +299,7 @@ final class DjlScorer implements Scorer {
       System.arraycopy(sequences.get(w.seq()), w.start(), rows[b], 0, w.length());
       lengths[b] = w.length();
     }
+    largestPass.accumulate((long) rows.length * t);
     LlamaModel.Output o = model.forward(rows, lengths, k, settings.attentionBudget());
     for (int b = 0; b < batch.size(); b++) {
       Window w = batch.get(b);
@@ -278,6 +310,11 @@ final class DjlScorer implements Scorer {
         lps[w.seq()][target] = Arrays.copyOfRange(o.topLogProbs(), row * k, row * k + k);
       }
     }
+  }
+
+  /** Most tokens (B x T, as handed to the model) of any forward pass so far. */
+  long largestPass() {
+    return largestPass.get();
   }
 
   /** Test aid: full logits of one short sequence. */

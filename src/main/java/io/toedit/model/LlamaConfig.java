@@ -9,13 +9,27 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 /**
- * The fields of a Hugging Face Llama-family {@code config.json} that the forward pass needs.
+ * The fields of a Hugging Face decoder {@code config.json} that the forward pass needs, for the families in
+ * {@link #SUPPORTED_TYPES}: {@code llama}, {@code mistral}, {@code qwen2} (q/k/v biases) and {@code qwen3}
+ * (per-head RMSNorm of q and k before RoPE).
  *
+ * @param modelType one of {@link #SUPPORTED_TYPES}
+ * @param qkvBias q_proj, k_proj and v_proj have biases ({@code qwen2})
+ * @param qkNorm per-head RMSNorm {@code q_norm}/{@code k_norm} on q and k before RoPE ({@code qwen3})
+ * @param slidingWindow keys a query sees at most (itself included) when sliding-window attention is on;
+ *     {@code 0} when off ({@code sliding_window} null, or {@code use_sliding_window} false)
  * @param ropeScaling {@code null} unless {@code rope_scaling.rope_type} (or {@code type}) is {@code llama3}
  */
-public record LlamaConfig(int hiddenSize, int intermediateSize, int numLayers, int numHeads, int numKvHeads,
-    int headDim, int vocabSize, int maxPositionEmbeddings, double rmsNormEps, double ropeTheta,
-    RopeScaling ropeScaling, boolean tieWordEmbeddings, int bosTokenId, int eosTokenId) {
+public record LlamaConfig(String modelType, int hiddenSize, int intermediateSize, int numLayers, int numHeads,
+    int numKvHeads, int headDim, int vocabSize, int maxPositionEmbeddings, double rmsNormEps, double ropeTheta,
+    RopeScaling ropeScaling, boolean tieWordEmbeddings, int bosTokenId, int eosTokenId, boolean qkvBias,
+    boolean qkNorm, int slidingWindow) {
+
+  /** The {@code model_type}s this forward pass implements. */
+  public static final java.util.List<String> SUPPORTED_TYPES = java.util.List.of("llama", "mistral", "qwen2", "qwen3");
+
+  /** The {@code rope_scaling} types this forward pass implements ({@code default} means none). */
+  public static final java.util.List<String> SUPPORTED_ROPE_SCALING = java.util.List.of("default", "llama3");
 
   /** Llama 3.1-style frequency scaling of RoPE ({@code rope_scaling.rope_type = "llama3"}). */
   public record RopeScaling(double factor, double lowFreqFactor, double highFreqFactor,
@@ -39,7 +53,7 @@ public record LlamaConfig(int hiddenSize, int intermediateSize, int numLayers, i
   }
 
   static LlamaConfig parse(JsonNode c, String file) {
-    checkArchitecture(c, file);
+    String type = checkArchitecture(c, file);
     int hidden = positiveInt(c, "hidden_size", file);
     int heads = positiveInt(c, "num_attention_heads", file);
     int kvHeads = c.has("num_key_value_heads") && !c.get("num_key_value_heads").isNull()
@@ -63,29 +77,49 @@ public record LlamaConfig(int hiddenSize, int intermediateSize, int numLayers, i
     if (!act.equals("silu")) {
       throw bad(file, "hidden_act", "'" + act + "' is not supported (only silu)");
     }
-    if (c.path("attention_bias").asBoolean(false) || c.path("mlp_bias").asBoolean(false)) {
-      throw bad(file, "attention_bias/mlp_bias", "biases are not supported");
+    if (c.path("mlp_bias").asBoolean(false)) {
+      throw bad(file, "mlp_bias", "true is not supported (no supported family has MLP biases)");
     }
-    return new LlamaConfig(hidden, positiveInt(c, "intermediate_size", file),
+    if (c.path("attention_bias").asBoolean(false) && !type.equals("qwen2")) {
+      throw bad(file, "attention_bias", "true is not supported for model_type '" + type
+          + "' (q/k/v biases are read for qwen2 only)");
+    }
+    int sliding = 0;
+    JsonNode sw = c.get("sliding_window");
+    boolean slidingOn = type.equals("mistral") || c.path("use_sliding_window").asBoolean(false);
+    if (slidingOn && sw != null && !sw.isNull()) {
+      sliding = positiveInt(c, "sliding_window", file);
+    }
+    return new LlamaConfig(type, hidden, positiveInt(c, "intermediate_size", file),
         positiveInt(c, "num_hidden_layers", file), heads, kvHeads, headDim,
         positiveInt(c, "vocab_size", file),
         c.has("max_position_embeddings") ? positiveInt(c, "max_position_embeddings", file) : 2048,
         positiveDouble(c, "rms_norm_eps", 1e-6, file), positiveDouble(c, "rope_theta", 10000.0, file),
         ropeScaling(c.get("rope_scaling"), file), c.path("tie_word_embeddings").asBoolean(false),
-        tokenId(c, "bos_token_id", 1, file), tokenId(c, "eos_token_id", 2, file));
+        tokenId(c, "bos_token_id", 1, file), tokenId(c, "eos_token_id", 2, file), type.equals("qwen2"),
+        type.equals("qwen3"), sliding);
   }
 
-  private static void checkArchitecture(JsonNode c, String file) {
-    String type = c.path("model_type").asText("");
-    boolean archOk = false;
-    for (JsonNode a : c.path("architectures")) {
-      archOk |= a.asText().equals("LlamaForCausalLM");
+  /** The model_type, checked against {@link #SUPPORTED_TYPES}; an older config without it may name the class. */
+  private static String checkArchitecture(JsonNode c, String file) {
+    String type = c.path("model_type").asText("").toLowerCase(Locale.ROOT);
+    if (type.isEmpty()) {
+      for (JsonNode a : c.path("architectures")) {
+        type = switch (a.asText()) {
+          case "LlamaForCausalLM" -> "llama";
+          case "MistralForCausalLM" -> "mistral";
+          case "Qwen2ForCausalLM" -> "qwen2";
+          case "Qwen3ForCausalLM" -> "qwen3";
+          default -> type;
+        };
+      }
     }
-    boolean typeOk = type.toLowerCase(Locale.ROOT).equals("llama");
-    if (!typeOk && !archOk) {
-      throw bad(file, "model_type", "'" + type + "' with architectures " + c.path("architectures")
-          + " is not a Llama-family model (expected model_type \"llama\" or LlamaForCausalLM)");
+    if (!SUPPORTED_TYPES.contains(type)) {
+      throw bad(file, "model_type", "'" + c.path("model_type").asText("") + "' with architectures "
+          + c.path("architectures") + " is not supported; supported model_type values: "
+          + String.join(", ", SUPPORTED_TYPES));
     }
+    return type;
   }
 
   private static RopeScaling ropeScaling(JsonNode s, String file) {
@@ -97,7 +131,8 @@ public record LlamaConfig(int hiddenSize, int intermediateSize, int numLayers, i
       return null;
     }
     if (!type.equals("llama3")) {
-      throw bad(file, "rope_scaling.rope_type", "'" + type + "' is not supported (only llama3)");
+      throw bad(file, "rope_scaling.rope_type", "'" + type + "' is not supported; supported: "
+          + String.join(", ", SUPPORTED_ROPE_SCALING) + " (or rope_scaling null)");
     }
     return new RopeScaling(positiveDouble(s, "factor", Double.NaN, file),
         positiveDouble(s, "low_freq_factor", Double.NaN, file),
@@ -130,18 +165,9 @@ public record LlamaConfig(int hiddenSize, int intermediateSize, int numLayers, i
     return v.asDouble();
   }
 
+  /** The first id of a number-or-list field, read by {@link TokenIds} like the tokenizer reads it. */
   private static int tokenId(JsonNode c, String field, int dflt, String file) {
-    JsonNode v = c.get(field);
-    if (v == null || v.isNull()) {
-      return dflt;
-    }
-    if (v.isArray() && v.size() > 0) {
-      v = v.get(0); // Llama 3 lists several eos ids; the first is the canonical one
-    }
-    if (!v.isIntegralNumber() || v.asInt() < 0) {
-      throw bad(file, field, "must be a non-negative integer, got " + v);
-    }
-    return v.asInt();
+    return TokenIds.first(c, field, dflt, file);
   }
 
   private static IllegalArgumentException bad(String file, String field, String what) {

@@ -13,18 +13,23 @@ import java.nio.FloatBuffer;
 import java.nio.file.Path;
 
 /**
- * A Llama-family decoder on DJL/PyTorch, for teacher-forced scoring only (no KV cache).
+ * A Llama-family decoder ({@code llama}, {@code mistral}, {@code qwen2}, {@code qwen3}) on DJL/PyTorch, for
+ * teacher-forced scoring only (no KV cache).
  *
  * <p>Weights are rearranged once at load so that each forward pass issues few, large operations:
  * <ul>
- *   <li>RMSNorm gains are folded into the following projection (column scaling), the final norm into
- *       the head, and the attention scale 1/sqrt(headDim) into q_proj;</li>
- *   <li>q, k, rotate_half(q), rotate_half(k) and v come out of ONE fused linear, so HF RoPE is just
- *       {@code qk * cos + qkRot * sin} with precomputed tables;</li>
+ *   <li>RMSNorm gains are folded into the following projection (column scaling), and the attention scale
+ *       1/sqrt(headDim) into q_proj (or, with q/k norms, into the q_norm gain);</li>
+ *   <li>q, k and v (and, for the tensor kernels without q/k norms, rotate_half(q) and rotate_half(k)) come out
+ *       of ONE fused linear with its fused bias ({@code qwen2}), so HF RoPE is {@code qk * cos + qkRot * sin};</li>
  *   <li>gate and up projections are one fused linear.</li>
  * </ul>
- * All weights live in the model's base manager and are read concurrently by every worker; each forward
- * pass keeps its temporaries in a sub-manager that it closes before returning plain Java arrays.
+ * A tied head is the embedding itself (one copy); the final norm's gain multiplies the hidden state.
+ * Every tensor is memory-mapped from the safetensors file and converted on the device: no Java-heap copy of
+ * the weights. Every checkpoint tensor must be used: a stray one (a Qwen2 checkpoint relabelled llama, say)
+ * is an error naming it. All weights live in the model's base manager and are read concurrently by every
+ * worker; each forward pass keeps its temporaries in a sub-manager that it closes before returning plain
+ * Java arrays.
  */
 final class LlamaModel implements AutoCloseable {
 
@@ -32,26 +37,23 @@ final class LlamaModel implements AutoCloseable {
   private final NDManager base;
   private final String digest;
   private final NDArray embed;          // [V, H]
-  private final NDArray head;           // [V, H], final-norm gain folded in
-  private final NDArray[] wQkv;         // per layer [2A + Dkv, H] (q | k | rot q | rot k | v); A = (heads + kvHeads)
-                                        // * headDim. SIMD: [A + Dkv, H] (q | k | v), RoPE is applied on the host
+  private final NDArray head;           // [V, H]: the embedding itself when tied
+  private final NDArray finalGain;      // [H] the final norm's gain
+  private final NDArray[] wQkv;         // per layer [width, H], see Attention#rotatedRows
+  private final NDArray[] bQkv;         // per layer [width] (qwen2), else null
   private final NDArray[] wO;           // per layer [H, heads * headDim]
   private final NDArray[] wGateUp;      // per layer [2I, H], attention-norm gain folded in
   private final NDArray[] wDown;        // per layer [H, I]
-  private final NDArray cos;            // [maxPos, A] cos(pos * invFreq) tiled over heads; null for SIMD
-  private final NDArray sin;            // [maxPos, A]
-  private final float[] ropeCos;        // [maxPos, headDim], for RoPE on the host (SIMD only)
-  private final float[] ropeSin;
   private final NDArray meanColumn;     // [H, 16] filled with 1/H (a matrix product, not a vector one)
-  private final NDArray causal;         // [maxPos, maxPos] 0 on and below the diagonal, -inf above; null if large
-  private static final int MASK_TABLE_MAX = 2048;
   static final int ROW_ALIGN = 32;
   private final int ropeRows;           // longest sequence accepted
   private final int tableRows;          // ropeRows rounded up to ROW_ALIGN: rows of the RoPE and mask tables
-  private final AttentionKernel attention;   // resolved: SIMD, SDPA or NDARRAY
-  private final SdpaAttention sdpa;           // null unless attention == SDPA
+  private final AttentionKernel kernel; // resolved: SIMD, SDPA or NDARRAY
+  private final Attention attention;    // the kernel bound to this model
   /** Largest vocabulary whose log-probs are copied to the host for top-k (CPU only; see topKOnHost). */
   static final int HOST_TOPK_MAX_VOCAB = 4096;
+  /** Most logits ({@code rows x vocabulary chunk}) the head materialises at once: 128 MiB of float32. */
+  static final long HEAD_BUDGET = 32L << 20;
   private final boolean hostTopK;
   private final TorchScriptModule mlp;   // o_proj, RMSNorm, MLP, residuals
 
@@ -72,11 +74,8 @@ final class LlamaModel implements AutoCloseable {
     }
   }
 
-  LlamaModel(Path dir, LlamaConfig cfg, NDManager base, int ropeRows, AttentionKernel attention) {
-    if (attention == AttentionKernel.AUTO) {
-      throw new IllegalArgumentException("resolve AttentionKernel.AUTO before loading the model");
-    }
-    if (attention == AttentionKernel.SIMD && !AttentionKernel.simdSupports(cfg.headDim())) {
+  LlamaModel(Path dir, LlamaConfig cfg, NDManager base, int ropeRows, AttentionKernel kernel) {
+    if (kernel == AttentionKernel.SIMD && !AttentionKernel.simdSupports(cfg.headDim())) {
       throw new IllegalArgumentException("attention=simd needs the JVM module " + AttentionKernel.VECTOR_MODULE
           + " (--add-modules=" + AttentionKernel.VECTOR_MODULE + ") and a head_dim that is a multiple of 8; this JVM "
           + (AttentionKernel.simdAvailable() ? "has the module" : "lacks the module") + ", head_dim is " + cfg.headDim());
@@ -85,9 +84,9 @@ final class LlamaModel implements AutoCloseable {
     this.base = base;
     this.ropeRows = ropeRows;
     this.tableRows = (ropeRows + ROW_ALIGN - 1) / ROW_ALIGN * ROW_ALIGN;
-    this.attention = attention;
+    this.kernel = kernel;
+    this.attention = kernel.bind(cfg, base, tableRows);
     Safetensors st = Safetensors.open(dir);
-    this.digest = st.digest();
     int h = cfg.hiddenSize();
     int v = cfg.vocabSize();
     int hd = cfg.headDim();
@@ -95,82 +94,68 @@ final class LlamaModel implements AutoCloseable {
     int nkv = cfg.numKvHeads();
     int inter = cfg.intermediateSize();
     int layers = cfg.numLayers();
-    float[] emb = st.read("model.embed_tokens.weight", v, h);
-    embed = create(emb, v, h);
-    float[] headW = cfg.tieWordEmbeddings() || !st.has("lm_head.weight")
-        ? emb.clone() : st.read("lm_head.weight", v, h);
-    if (!cfg.tieWordEmbeddings() && !st.has("lm_head.weight")) {
-      throw new IllegalArgumentException("Tensor 'lm_head.weight' is missing from the checkpoint in " + dir
-          + " and config.json field 'tie_word_embeddings' is false");
+    embed = st.load(base, "model.embed_tokens.weight", v, h);
+    if (cfg.tieWordEmbeddings()) {
+      head = embed;
+    } else {
+      if (!st.has("lm_head.weight")) {
+        throw new IllegalArgumentException("Tensor 'lm_head.weight' is missing from the checkpoint in " + dir
+            + " and config.json field 'tie_word_embeddings' is false");
+      }
+      head = st.load(base, "lm_head.weight", v, h);
     }
-    scaleColumns(headW, v, h, st.read("model.norm.weight", h), 1f);
-    head = create(headW, v, h);
+    finalGain = st.load(base, "model.norm.weight", h);
     wQkv = new NDArray[layers];
+    bQkv = new NDArray[layers];
     wO = new NDArray[layers];
     wGateUp = new NDArray[layers];
     wDown = new NDArray[layers];
     float scale = (float) (1.0 / Math.sqrt(hd));
+    boolean rotated = attention.rotatedRows();
     for (int l = 0; l < layers; l++) {
       String p = "model.layers." + l + ".";
-      float[] g = st.read(p + "input_layernorm.weight", h);
-      float[] q = st.read(p + "self_attn.q_proj.weight", (long) nh * hd, h);
-      float[] k = st.read(p + "self_attn.k_proj.weight", (long) nkv * hd, h);
-      float[] vv = st.read(p + "self_attn.v_proj.weight", (long) nkv * hd, h);
-      scaleColumns(q, nh * hd, h, g, scale);
-      scaleColumns(k, nkv * hd, h, g, 1f);
-      scaleColumns(vv, nkv * hd, h, g, 1f);
-      int a = (nh + nkv) * hd;
-      if (attention == AttentionKernel.SIMD) {
-        float[] plain = new float[(a + nkv * hd) * h];
-        System.arraycopy(q, 0, plain, 0, q.length);
-        System.arraycopy(k, 0, plain, q.length, k.length);
-        System.arraycopy(vv, 0, plain, a * h, vv.length);
-        wQkv[l] = create(plain, a + nkv * hd, h);
-      } else {
-        float[] fused = new float[(2 * a + nkv * hd) * h];
-        System.arraycopy(q, 0, fused, 0, q.length);
-        System.arraycopy(k, 0, fused, q.length, k.length);
-        rotateHalfRows(q, nh, hd, h, fused, a * h);
-        rotateHalfRows(k, nkv, hd, h, fused, (a + nh * hd) * h);
-        System.arraycopy(vv, 0, fused, 2 * a * h, vv.length);
-        wQkv[l] = create(fused, 2 * a + nkv * hd, h);
-      }
-      wO[l] = create(st.read(p + "self_attn.o_proj.weight", h, (long) nh * hd), h, nh * hd);
-      float[] g2 = st.read(p + "post_attention_layernorm.weight", h);
-      float[] gate = st.read(p + "mlp.gate_proj.weight", inter, h);
-      float[] up = st.read(p + "mlp.up_proj.weight", inter, h);
-      scaleColumns(gate, inter, h, g2, 1f);
-      scaleColumns(up, inter, h, g2, 1f);
-      float[] gu = new float[2 * inter * h];
-      System.arraycopy(gate, 0, gu, 0, gate.length);
-      System.arraycopy(up, 0, gu, gate.length, up.length);
-      wGateUp[l] = create(gu, 2 * inter, h);
-      wDown[l] = create(st.read(p + "mlp.down_proj.weight", h, inter), h, inter);
-    }
-    // RoPE tables, computed in double: pair (i, i + headDim/2) rotates by pos * invFreq[i]
-    double[] inv = cfg.inverseFrequencies();
-    int a = (nh + nkv) * hd;
-    float[] c = new float[tableRows * a];
-    float[] s = new float[tableRows * a];
-    for (int pos = 0; pos < tableRows; pos++) {
-      for (int col = 0; col < a; col++) {
-        double angle = pos * inv[(col % hd) % (hd / 2)];
-        c[pos * a + col] = (float) Math.cos(angle);
-        s[pos * a + col] = (float) Math.sin(angle);
+      try (NDManager tmp = base.newSubManager()) {
+        NDArray g = st.load(tmp, p + "input_layernorm.weight", h).reshape(1, h);
+        // with q/k norms the attention scale goes into the q gain (the norm would undo it here)
+        float qScale = cfg.qkNorm() ? 1f : scale;
+        NDArray q = st.load(tmp, p + "self_attn.q_proj.weight", (long) nh * hd, h).mul(g).mul(qScale);
+        NDArray k = st.load(tmp, p + "self_attn.k_proj.weight", (long) nkv * hd, h).mul(g);
+        NDArray vv = st.load(tmp, p + "self_attn.v_proj.weight", (long) nkv * hd, h).mul(g);
+        NDList parts = rotated ? new NDList(q, k, rotateHalfRows(q, nh, hd), rotateHalfRows(k, nkv, hd), vv)
+            : new NDList(q, k, vv);
+        wQkv[l] = keep(NDArrays.concat(parts, 0));
+        if (cfg.qkvBias()) {
+          NDArray bq = st.load(tmp, p + "self_attn.q_proj.bias", (long) nh * hd).mul(qScale);
+          NDArray bk = st.load(tmp, p + "self_attn.k_proj.bias", (long) nkv * hd);
+          NDArray bv = st.load(tmp, p + "self_attn.v_proj.bias", (long) nkv * hd);
+          NDList bp = rotated ? new NDList(bq, bk, rotateHalfRows(bq, nh, hd), rotateHalfRows(bk, nkv, hd), bv)
+              : new NDList(bq, bk, bv);
+          bQkv[l] = keep(NDArrays.concat(bp, 0));
+        }
+        if (cfg.qkNorm()) {
+          attention.setQkNorm(l, st.load(tmp, p + "self_attn.q_norm.weight", hd).mul(scale).toFloatArray(),
+              st.load(tmp, p + "self_attn.k_norm.weight", hd).toFloatArray());
+        }
+        wO[l] = keep(st.load(tmp, p + "self_attn.o_proj.weight", h, (long) nh * hd));
+        NDArray g2 = st.load(tmp, p + "post_attention_layernorm.weight", h).reshape(1, h);
+        NDArray gate = st.load(tmp, p + "mlp.gate_proj.weight", inter, h).mul(g2);
+        NDArray up = st.load(tmp, p + "mlp.up_proj.weight", inter, h).mul(g2);
+        wGateUp[l] = keep(gate.concat(up, 0));
+        wDown[l] = keep(st.load(tmp, p + "mlp.down_proj.weight", h, inter));
       }
     }
-    boolean onHost = attention == AttentionKernel.SIMD;                // RoPE on the host copy, or as NDArray ops
-    cos = onHost ? null : create(c, tableRows, a);
-    sin = onHost ? null : create(s, tableRows, a);
-    ropeCos = onHost ? new float[tableRows * hd] : null;               // one head wide
-    ropeSin = onHost ? new float[tableRows * hd] : null;
-    for (int pos = 0; onHost && pos < tableRows; pos++) {
-      System.arraycopy(c, pos * a, ropeCos, pos * hd, hd);
-      System.arraycopy(s, pos * a, ropeSin, pos * hd, hd);
+    java.util.List<String> stray = st.unread();
+    if (!stray.isEmpty()) {
+      base.close();
+      throw new IllegalArgumentException("The checkpoint in " + dir + " holds " + stray.size() + " tensor(s) that "
+          + "model_type '" + cfg.modelType() + "' does not use, e.g. '" + String.join("', '",
+          stray.subList(0, Math.min(6, stray.size()))) + "'"
+          + (stray.stream().anyMatch(n -> n.endsWith("_proj.bias")) ? " (q/k/v biases: a qwen2 checkpoint?)" : "")
+          + (stray.stream().anyMatch(n -> n.contains("_norm.")) ? " (q/k norms: a qwen3 checkpoint?)" : "")
+          + "; check config.json field 'model_type' (supported: " + String.join(", ", LlamaConfig.SUPPORTED_TYPES)
+          + ")");
     }
-    causal = attention == AttentionKernel.NDARRAY && tableRows <= MASK_TABLE_MAX
-        ? create(causalMask(0, tableRows, tableRows), tableRows, tableRows) : null;
-    sdpa = attention == AttentionKernel.SDPA ? new SdpaAttention(base) : null;
+    this.digest = st.weightsDigest();
     mlp = new TorchScriptModule(base, "ToEditMlp",
         "x: Tensor, att: Tensor, wo: Tensor, wgu: Tensor, wd: Tensor, col: Tensor, eps: float, inter: int",
         "x1 = torch.addmm(x, att, torch.t(wo))",
@@ -181,50 +166,28 @@ final class LlamaModel implements AutoCloseable {
     hostTopK = ai.djl.Device.Type.CPU.equals(base.getDevice().getDeviceType()) && cfg.vocabSize() <= HOST_TOPK_MAX_VOCAB;
     float[] col = new float[h];
     java.util.Arrays.fill(col, 1f / h);
-    meanColumn = create(col, h, 1);
+    meanColumn = base.create(FloatBuffer.wrap(col), new Shape(h, 1));
+  }
+
+  /** Moves a weight out of a loading scope into the model's manager. */
+  private NDArray keep(NDArray a) {
+    a.attach(base);
+    return a;
+  }
+
+  /** Rows of rotate_half(W x) for a row-major [heads*hd, ...] weight (or bias): -second half, then first half. */
+  private static NDArray rotateHalfRows(NDArray w, int heads, int hd) {
+    Shape s = w.getShape();
+    long cols = s.dimension() == 2 ? s.get(1) : 1;
+    NDArray w4 = w.reshape(heads, 2, hd / 2, cols);
+    NDArray first = w4.get(new NDIndex().addAllDim().addSliceDim(0, 1));
+    NDArray second = w4.get(new NDIndex().addAllDim().addSliceDim(1, 2));
+    NDArray r = second.neg().concat(first, 1);
+    return s.dimension() == 2 ? r.reshape(s) : r.reshape(s.get(0));
   }
 
   AttentionKernel attention() {
-    return attention;
-  }
-
-  /** Additive causal mask rows [q0, q1) over keys [0, tk): 0 where key <= query, -inf above. */
-  private static float[] causalMask(int q0, int q1, int tk) {
-    float[] m = new float[(q1 - q0) * tk];
-    for (int i = q0; i < q1; i++) {
-      for (int j = i + 1; j < tk; j++) {
-        m[(i - q0) * tk + j] = Float.NEGATIVE_INFINITY;
-      }
-    }
-    return m;
-  }
-
-  private NDArray create(float[] data, long... shape) {
-    return base.create(FloatBuffer.wrap(data), new Shape(shape));
-  }
-
-  /** w[r, c] *= gain[c] * scale for a row-major [rows, cols] matrix. */
-  private static void scaleColumns(float[] w, int rows, int cols, float[] gain, float scale) {
-    for (int r = 0; r < rows; r++) {
-      for (int c = 0; c < cols; c++) {
-        w[r * cols + c] *= gain[c] * scale;
-      }
-    }
-  }
-
-  /** Rows of rotate_half(W x): row j of each head is -row(j + d/2) for j < d/2, else row(j - d/2). */
-  private static void rotateHalfRows(float[] w, int heads, int hd, int cols, float[] out, int outOffset) {
-    int half = hd / 2;
-    for (int head = 0; head < heads; head++) {
-      for (int j = 0; j < hd; j++) {
-        int src = head * hd + (j < half ? j + half : j - half);
-        float sign = j < half ? -1f : 1f;
-        int dst = outOffset + (head * hd + j) * cols;
-        for (int c = 0; c < cols; c++) {
-          out[dst + c] = sign * w[src * cols + c];
-        }
-      }
-    }
+    return kernel;
   }
 
   LlamaConfig config() {
@@ -291,31 +254,16 @@ final class LlamaModel implements AutoCloseable {
     }
   }
 
-  /** The decoder stack; returns the final hidden state, RMS-normalised (its gain is in the head). */
+  /** The decoder stack; returns the final hidden state, RMS-normalised and scaled by the final norm's gain. */
   private NDArray hidden(NDManager m, NDArray x, int b, int t, int[] lengths, long budget) {
-    int hd = cfg.headDim();
-    int nh = cfg.numHeads();
-    int nkv = cfg.numKvHeads();
-    int a = (nh + nkv) * hd;
-    NDIndex rows = new NDIndex().addSliceDim(0, t);
-    NDArray cosT = cos == null ? null : cos.get(m, rows).reshape(1, t, a); // [1, T, A]
-    NDArray sinT = sin == null ? null : sin.get(m, rows).reshape(1, t, a); // [1, T, A]
-    ChunkedCausal chunked = attention == AttentionKernel.NDARRAY ? new ChunkedCausal(m, b, t, budget) : null;
+    Attention.Pass pass = attention.begin(m, b, t, lengths, budget);
     for (int l = 0; l < cfg.numLayers(); l++) {
-      NDArray y = Linear.linear(rmsNorm(x), wQkv[l]).singletonOrThrow();  // [N, A + Dkv] or [N, 2A + Dkv]
-      NDArray att;                                                        // [N, heads*hd]
-      if (attention == AttentionKernel.SIMD) {
-        att = attendSimd(m, y, b, t, lengths);
-      } else {
-        y = y.reshape(b, t, 2 * a + nkv * hd);
-        NDArray qk = y.get(new NDIndex().addAllDim(2).addSliceDim(0, a)).mul(cosT)
-            .add(y.get(new NDIndex().addAllDim(2).addSliceDim(a, 2 * a)).mul(sinT)); // [B, T, A] = q | k
-        NDArray v = y.get(new NDIndex().addAllDim(2).addSliceDim(2 * a, 2 * a + nkv * hd)); // [B, T, Dkv]
-        att = attention == AttentionKernel.SDPA ? attendSdpa(m, qk, v, b, t) : chunked.attend(qk, v);
-      }
-      x = postAttention(m, x, att, l);                                    // [N, H]
+      NDArray n = rmsNorm(x);
+      NDArray y = bQkv[l] == null ? Linear.linear(n, wQkv[l]).singletonOrThrow()
+          : Linear.linear(n, wQkv[l], bQkv[l]).singletonOrThrow();        // [N, width]
+      x = postAttention(m, x, pass.attend(y, l), l);                      // [N, H]
     }
-    return rmsNorm(x);
+    return rmsNorm(x).mul(finalGain);
   }
 
   /**
@@ -328,131 +276,9 @@ final class LlamaModel implements AutoCloseable {
         (long) cfg.intermediateSize());
   }
 
-
-  /**
-   * {@link SimdAttention} on a host copy of q | k | v (one transfer out, one of the result back), with
-   * RoPE applied here: the same products and sum as the NDArray form {@code q * cos + rotate_half(q) * sin}.
-   */
-  private NDArray attendSimd(NDManager m, NDArray qkv, int b, int t, int[] lengths) {
-    int hd = cfg.headDim();
-    int nh = cfg.numHeads();
-    int nkv = cfg.numKvHeads();
-    int stride = (nh + 2 * nkv) * hd;
-    float[] host = qkv.toFloatArray();                                  // [B, T, q | k | v]
-    int half = hd / 2;
-    for (int bi = 0; bi < b; bi++) {
-      for (int pos = 0; pos < Math.min(t, lengths[bi]); pos++) {
-        int row = (bi * t + pos) * stride;
-        int tab = pos * hd;
-        for (int head = 0; head < nh + nkv; head++) {
-          int o = row + head * hd;
-          for (int j = 0; j < half; j++) {
-            float x1 = host[o + j];
-            float x2 = host[o + j + half];
-            host[o + j] = x1 * ropeCos[tab + j] + (-x2) * ropeSin[tab + j];
-            host[o + j + half] = x2 * ropeCos[tab + j + half] + x1 * ropeSin[tab + j + half];
-          }
-        }
-      }
-    }
-    float[] out = new float[b * t * nh * hd];
-    SimdAttention.attend(host, stride, nh * hd, (nh + nkv) * hd, b, t, lengths, nh, nkv, hd, out);
-    return m.create(FloatBuffer.wrap(out), new Shape((long) b * t, (long) nh * hd));
-  }
-
-  /** PyTorch's fused causal attention on the model's device ({@link SdpaAttention}). */
-  private NDArray attendSdpa(NDManager m, NDArray qk, NDArray v, int b, int t) {
-    int hd = cfg.headDim();
-    int nh = cfg.numHeads();
-    int nkv = cfg.numKvHeads();
-    NDArray q = qk.get(new NDIndex().addAllDim(2).addSliceDim(0, nh * hd)).reshape(b, t, nh, hd).transpose(0, 2, 1, 3);
-    NDArray k = qk.get(new NDIndex().addAllDim(2).addSliceDim(nh * hd, (nh + nkv) * hd)).reshape(b, t, nkv, hd)
-        .transpose(0, 2, 1, 3);
-    NDArray vv = v.reshape(b, t, nkv, hd).transpose(0, 2, 1, 3);
-    return sdpa.attend(m, q, k, vv, nh / nkv)                             // [B, heads, T, hd]
-        .transpose(0, 2, 1, 3).reshape((long) b * t, (long) nh * hd);
-  }
-
-  /**
-   * The NDArray attention: causal query chunks [q0, q1), each seeing keys [0, q1), so that
-   * B x heads x Tq x q1 stays within the budget (early chunks see few keys and can hold more queries).
-   * Chunks and their masks are built once per forward pass and shared by all layers.
-   */
-  private final class ChunkedCausal {
-    private final int b;
-    private final int t;
-    private final int[] bounds;
-    private final NDArray[] masks;
-    private final long[] splitAt;
-
-    ChunkedCausal(NDManager m, int b, int t, long budget) {
-      this.b = b;
-      this.t = t;
-      bounds = queryChunks(t, (long) b * cfg.numHeads(), budget);
-      int chunkCount = bounds.length - 1;
-      masks = new NDArray[chunkCount];
-      for (int c = 0; c < chunkCount; c++) {
-        int q0 = bounds[c];
-        int q1 = bounds[c + 1];
-        masks[c] = causal != null                                         // [Tq, Tk]
-            ? causal.get(m, new NDIndex().addSliceDim(q0, q1).addSliceDim(0, q1))
-            : m.create(FloatBuffer.wrap(causalMask(q0, q1, q1)), new Shape(q1 - q0, q1));
-      }
-      splitAt = new long[chunkCount - 1];
-      for (int c = 1; c < chunkCount; c++) {
-        splitAt[c - 1] = bounds[c];
-      }
-    }
-
-    /** qk {@code [B, T, q | k]} with RoPE applied, v {@code [B, T, Dkv]}; returns {@code [N, heads*hd]}. */
-    NDArray attend(NDArray qk, NDArray vIn) {
-      int hd = cfg.headDim();
-      int nh = cfg.numHeads();
-      int nkv = cfg.numKvHeads();
-      int g = nh / nkv;
-      int a = (nh + nkv) * hd;
-      int chunkCount = bounds.length - 1;
-      NDArray q = qk.get(new NDIndex().addAllDim(2).addSliceDim(0, nh * hd))
-          .reshape(b, t, nkv, g, hd).transpose(0, 2, 3, 1, 4).reshape(-1).reshape(b, nkv, g, t, hd); // [B, kv, g, T, hd]
-      NDArray kT = qk.get(new NDIndex().addAllDim(2).addSliceDim(nh * hd, a))
-          .reshape(b, t, nkv, hd).transpose(0, 2, 3, 1).reshape(-1).reshape(b, nkv, hd, t); // [B, kv, hd, T]
-      NDArray v = vIn.reshape(b, t, nkv, hd).transpose(0, 2, 1, 3).reshape(-1).reshape(b, nkv, t, hd); // [B, kv, T, hd]
-      NDList qs = chunkCount == 1 ? new NDList(q) : q.split(splitAt, 3);  // [B, kv, g, Tq, hd] each
-      NDList chunks = new NDList();
-      for (int c = 0; c < chunkCount; c++) {
-        int q0 = bounds[c];
-        int q1 = bounds[c + 1];
-        int n = q1 - q0;
-        NDArray qc = qs.get(c).reshape(b, nkv, g * n, hd);                 // [B, kv, g*Tq, hd]
-        NDArray kc = q1 == t ? kT : kT.get(new NDIndex().addAllDim(3).addSliceDim(0, q1)); // [B, kv, hd, Tk]
-        NDArray vc = q1 == t ? v : v.get(new NDIndex().addAllDim(2).addSliceDim(0, q1));   // [B, kv, Tk, hd]
-        NDArray p = qc.matMul(kc).reshape(b, nkv, g, n, q1).add(masks[c]) // [B, kv, g, Tq, Tk]
-            .softmax(4).reshape(b, nkv, g * n, q1);
-        chunks.add(p.matMul(vc).reshape(b, nkv, g, n, hd));             // [B, kv, g, Tq, hd]
-      }
-      return (chunks.size() == 1 ? chunks.head() : NDArrays.concat(chunks, 3))
-          .transpose(0, 3, 1, 2, 4).reshape((long) b * t, (long) nh * hd); // [N, heads*hd]
-    }
-  }
-
-  /**
-   * Query chunk boundaries 0 = b[0] < ... < b[n] = t: the chunk [q0, q1) attends to q1 keys, so it holds
-   * the most queries {@code n} with {@code rows * n * (q0 + n) <= budget} (at least one query).
-   */
+  /** See {@link Attention#queryChunks}. */
   static int[] queryChunks(int t, long rows, long budget) {
-    double cap = Math.max(1.0, (double) budget / rows);
-    java.util.List<Integer> out = new java.util.ArrayList<>();
-    out.add(0);
-    int q0 = 0;
-    while (q0 < t) {
-      int n = (int) Math.floor((-q0 + Math.sqrt((double) q0 * q0 + 4 * cap)) / 2);
-      while (n > 1 && (double) n * (q0 + n) > cap) {
-        n--;
-      }
-      q0 = Math.min(t, q0 + Math.max(1, n));
-      out.add(q0);
-    }
-    return out.stream().mapToInt(Integer::intValue).toArray();
+    return Attention.queryChunks(t, rows, budget);
   }
 
   private NDArray rmsNorm(NDArray x) {
@@ -464,34 +290,66 @@ final class LlamaModel implements AutoCloseable {
   }
 
   /**
-   * log_softmax, gather of the actual next token and top-k in row chunks: on the device, or for a small
-   * vocabulary on a CPU from a host copy ({@link #topKOnHost}).
+   * Log-softmax, the actual next token's log-prob and the top k, on the device. A small vocabulary on a CPU:
+   * full log-softmax rows copied to the host for top-k ({@link #topKOnHost}). Otherwise the head is computed
+   * in vocabulary chunks of at most {@link #HEAD_BUDGET} logits, each chunk's weight rows read once per pass,
+   * with a running log-sum-exp and a running top k merged chunk by chunk.
    */
   private Output headOutput(NDManager m, NDArray h, long[] targets, int b, int t, int k, long budget) {
     int n = b * t;
-    NDArray onDevice = hostTopK ? null : m.create(targets, new Shape(n, 1));
     int v = cfg.vocabSize();
-    int rowsPerChunk = (int) Math.max(1, Math.min(n, Math.max(budget, 1L << 22) / v));
     float[] lp = new float[n];
     int[] ids = new int[n * k];
     float[] lps = new float[n * k];
-    for (int r0 = 0; r0 < n; r0 += rowsPerChunk) {
-      int r1 = Math.min(n, r0 + rowsPerChunk);
-      NDIndex rows = new NDIndex().addSliceDim(r0, r1);
-      NDArray hc = r0 == 0 && r1 == n ? h : h.get(rows);
-      NDArray logp = Linear.linear(hc, head).singletonOrThrow().logSoftmax(1);  // [n, V]
-      if (hostTopK) {
+    if (hostTopK) {
+      int rowsPerChunk = (int) Math.max(1, Math.min(n, Math.max(budget, 1L << 22) / v));
+      for (int r0 = 0; r0 < n; r0 += rowsPerChunk) {
+        int r1 = Math.min(n, r0 + rowsPerChunk);
+        NDArray hc = r0 == 0 && r1 == n ? h : h.get(new NDIndex().addSliceDim(r0, r1));
+        NDArray logp = Linear.linear(hc, head).singletonOrThrow().logSoftmax(1);  // [n, V]
         topKOnHost(logp.toFloatArray(), r0, r1, v, k, targets, lp, ids, lps);
-        continue;
       }
-      NDArray tc = r0 == 0 && r1 == n ? onDevice : onDevice.get(rows);
-      System.arraycopy(logp.gather(tc, 1).toFloatArray(), 0, lp, r0, r1 - r0); // [n, 1]
-      NDList top = logp.topK(k, 1);                                       // values [n, k], indices [n, k]
-      System.arraycopy(top.get(0).toFloatArray(), 0, lps, r0 * k, (r1 - r0) * k);
-      long[] idx = top.get(1).toType(DataType.INT64, false).toLongArray();
-      for (int i = 0; i < idx.length; i++) {
-        ids[r0 * k + i] = (int) idx[i];
+      return new Output(b, t, k, lp, ids, lps);
+    }
+    NDArray tgt = m.create(targets, new Shape(n, 1));
+    int cols = (int) Math.max(k, Math.min(v, HEAD_BUDGET / Math.max(1, n)));
+    NDArray lse = null;                                                   // [n, 1]
+    NDArray topV = null;                                                  // [n, k] logits
+    NDArray topI = null;                                                  // [n, k] ids (int64)
+    NDArray target = null;                                                // [n, 1] the target's logit
+    for (int c0 = 0; c0 < v; c0 += cols) {
+      int c1 = Math.min(v, c0 + cols);
+      NDArray w = c0 == 0 && c1 == v ? head : head.get(new NDIndex().addSliceDim(c0, c1));
+      NDArray logits = Linear.linear(h, w).singletonOrThrow();          // [n, c]
+      NDArray chunkLse = logits.max(new int[] {1}, true);
+      chunkLse = chunkLse.add(logits.sub(chunkLse).exp().sum(new int[] {1}, true).log());
+      int kc = Math.min(k, c1 - c0);
+      NDList top = logits.topK(kc, 1);
+      NDArray ti = top.get(1).toType(DataType.INT64, false).add(c0);
+      NDArray local = tgt.sub(c0);
+      NDArray inChunk = local.gte(0).logicalAnd(local.lt(c1 - c0));
+      NDArray tl = logits.gather(local.clip(0, c1 - c0 - 1), 1);        // [n, 1]
+      if (lse == null) {
+        lse = chunkLse;
+        topV = top.get(0);
+        topI = ti;
+        target = NDArrays.where(inChunk, tl, tl.zerosLike());
+      } else {
+        NDArray hi = lse.maximum(chunkLse);
+        lse = hi.add(lse.sub(hi).exp().add(chunkLse.sub(hi).exp()).log());
+        NDArray vals = topV.concat(top.get(0), 1);
+        NDArray idxs = topI.concat(ti, 1);
+        NDList merged = vals.topK(k, 1);
+        topV = merged.get(0);
+        topI = idxs.gather(merged.get(1).toType(DataType.INT64, false), 1);
+        target = NDArrays.where(inChunk, tl, target);
       }
+    }
+    System.arraycopy(target.sub(lse).toFloatArray(), 0, lp, 0, n);
+    System.arraycopy(topV.sub(lse).toFloatArray(), 0, lps, 0, n * k);
+    long[] idx = topI.toLongArray();
+    for (int i = 0; i < idx.length; i++) {
+      ids[i] = (int) idx[i];
     }
     return new Output(b, t, k, lp, ids, lps);
   }
@@ -535,9 +393,7 @@ final class LlamaModel implements AutoCloseable {
 
   @Override
   public void close() {
-    if (sdpa != null) {
-      sdpa.close();
-    }
+    attention.close();
     mlp.close();
     base.close();
   }

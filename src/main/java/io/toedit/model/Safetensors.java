@@ -45,6 +45,7 @@ final class Safetensors {
 
   private final Map<String, Entry> entries;
   private final String digest;
+  private final Map<String, Long> loaded = new java.util.TreeMap<>();   // name -> CRC32C of its bytes
 
   private Safetensors(Map<String, Entry> entries, String digest) {
     this.entries = entries;
@@ -132,10 +133,6 @@ final class Safetensors {
         }
         out.put(e.getKey(), entry);
       }
-      // the digest covers headers plus a sample of the data, so it is cheap for multi-GB checkpoints
-      ByteBuffer sample = ByteBuffer.allocate((int) Math.min(1 << 20, size - dataStart));
-      readFully(ch, sample, dataStart, file);
-      sha.update(sample.array());
     }
   }
 
@@ -162,7 +159,7 @@ final class Safetensors {
     return entries.keySet();
   }
 
-  /** A short hex digest of the headers and the start of the data of every file. */
+  /** A short hex digest of the headers of every file (the weights are in {@link #weightsDigest()}). */
   String digest() {
     return digest;
   }
@@ -220,6 +217,146 @@ final class Safetensors {
       }
     }
     return out;
+  }
+
+  /** Elements converted per step while loading (a 16 MiB float32 staging buffer). */
+  private static final int STAGE = 1 << 22;
+
+  /**
+   * Loads a tensor into {@code m} as a float32 NDArray without a Java-heap copy of the weights: the file
+   * region is memory-mapped and converted to float32 a block at a time through a small direct staging buffer
+   * into a tensor that libtorch owns (on the manager's device), then unmapped. Its bytes are hashed (CRC32C)
+   * on the way, for {@link #weightsDigest()}. (DJL 0.36 cannot create BF16 or INT16 tensors from a buffer,
+   * so the widening happens here.)
+   *
+   * @throws IllegalArgumentException naming the file and tensor when it is missing, of an unsupported
+   *     dtype or of another shape
+   */
+  ai.djl.ndarray.NDArray load(ai.djl.ndarray.NDManager m, String name, long... expectedShape) {
+    Entry e = check(name, expectedShape);
+    if (expectedShape.length == 0) {
+      throw new IllegalArgumentException(e.file() + ": tensor '" + name + "' is a scalar; weights have a shape");
+    }
+    java.nio.MappedByteBuffer map;
+    try (FileChannel ch = FileChannel.open(e.file(), StandardOpenOption.READ)) {
+      map = ch.map(FileChannel.MapMode.READ_ONLY, e.begin(), e.end() - e.begin());
+    } catch (IOException ex) {
+      throw new UncheckedIOException("Cannot read " + e.file() + ": tensor '" + name + "'", ex);
+    }
+    ByteBuffer stage = null;
+    try {
+      map.order(ByteOrder.LITTLE_ENDIAN);
+      java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+      crc.update(map.duplicate());
+      synchronized (loaded) {
+        loaded.put(name, crc.getValue());
+      }
+      long n = e.elements();
+      long rowLen = e.shape().length == 0 ? 1 : n / Math.max(1, e.shape()[0]);
+      long rows = rowLen == 0 ? 0 : n / rowLen;
+      int rowsPerStep = (int) Math.max(1, Math.min(rows, STAGE / Math.max(1, rowLen)));
+      ai.djl.ndarray.types.Shape shape = new ai.djl.ndarray.types.Shape(e.shape());
+      ai.djl.ndarray.NDArray out = m.zeros(shape, ai.djl.ndarray.types.DataType.FLOAT32);
+      stage = ByteBuffer.allocateDirect((int) (rowsPerStep * rowLen * 4)).order(ByteOrder.nativeOrder());
+      short[] half = e.dtype().equals("F32") ? null : new short[(int) (rowsPerStep * rowLen)];
+      float[] full = new float[(int) (rowsPerStep * rowLen)];
+      java.nio.ShortBuffer src16 = half == null ? null : map.asShortBuffer();
+      java.nio.FloatBuffer src32 = half == null ? map.asFloatBuffer() : null;
+      for (long r0 = 0; r0 < rows; r0 += rowsPerStep) {
+        int count = (int) (Math.min(rows, r0 + rowsPerStep) - r0);
+        int len = (int) (count * rowLen);
+        if (half == null) {
+          src32.get(full, 0, len);
+        } else {
+          src16.get(half, 0, len);
+          boolean bf16 = e.dtype().equals("BF16");
+          for (int i = 0; i < len; i++) {
+            full[i] = bf16 ? Float.intBitsToFloat((half[i] & 0xffff) << 16) : halfToFloat(half[i]);
+          }
+        }
+        stage.clear();
+        stage.asFloatBuffer().put(full, 0, len);
+        stage.limit(len * 4);
+        long[] dims = e.shape().clone();
+        if (dims.length > 0) {
+          dims[0] = count;
+        }
+        try (ai.djl.ndarray.NDManager tmp = m.newSubManager()) {
+          ai.djl.ndarray.NDArray block = tmp.create(stage, new ai.djl.ndarray.types.Shape(dims),
+              ai.djl.ndarray.types.DataType.FLOAT32);
+          out.set(new ai.djl.ndarray.index.NDIndex().addSliceDim(r0, r0 + count), block); // (an empty index crashes DJL 0.36)
+        }
+      }
+      return out;
+    } finally {
+      unmap(map);
+      if (stage != null) {
+        unmap(stage);
+      }
+    }
+  }
+
+  private static void unmap(ByteBuffer map) {
+    try {
+      java.lang.reflect.Field f = Class.forName("sun.misc.Unsafe").getDeclaredField("theUnsafe");
+      f.setAccessible(true);
+      sun.misc.Unsafe unsafe = (sun.misc.Unsafe) f.get(null);
+      unsafe.invokeCleaner(map);
+    } catch (ReflectiveOperationException | RuntimeException ex) {
+      // left to the garbage collector
+    }
+  }
+
+  /** Tensors of the checkpoint that were never read (besides RoPE's recomputable inverse frequencies). */
+  java.util.List<String> unread() {
+    return entries.keySet().stream().filter(n -> !loaded.containsKey(n) && !n.endsWith("rotary_emb.inv_freq"))
+        .sorted().toList();
+  }
+
+  /**
+   * A digest of every weight: SHA-256 over each loaded tensor's name and the CRC32C of its bytes (in name
+   * order), plus the file headers; 8 hex digits. Two checkpoints that differ in any byte of any weight read
+   * get different digests (up to CRC collisions).
+   */
+  String weightsDigest() {
+    try {
+      MessageDigest sha = MessageDigest.getInstance("SHA-256");
+      sha.update(digest.getBytes(StandardCharsets.UTF_8));
+      synchronized (loaded) {
+        for (Map.Entry<String, Long> e : loaded.entrySet()) {
+          sha.update(e.getKey().getBytes(StandardCharsets.UTF_8));
+          sha.update(ByteBuffer.allocate(8).putLong(e.getValue()).array());
+        }
+      }
+      return HexFormat.of().formatHex(sha.digest(), 0, 4);
+    } catch (NoSuchAlgorithmException ex) {
+      throw new IllegalStateException(ex);
+    }
+  }
+
+  private Entry check(String name, long[] expectedShape) {
+    Entry e = entries.get(name);
+    if (e == null) {
+      throw new IllegalArgumentException("Tensor '" + name + "' is missing from the checkpoint (files: "
+          + entries.values().stream().map(x -> x.file().getFileName().toString()).distinct().toList() + ")");
+    }
+    String where = e.file() + ": tensor '" + name + "'";
+    if (!Arrays.equals(e.shape(), expectedShape)) {
+      throw new IllegalArgumentException(where + " field 'shape' is " + Arrays.toString(e.shape())
+          + " but config.json implies " + Arrays.toString(expectedShape));
+    }
+    int width = switch (e.dtype()) {
+      case "F32" -> 4;
+      case "BF16", "F16" -> 2;
+      default -> throw new IllegalArgumentException(where + " field 'dtype' is '" + e.dtype()
+          + "': only F32, BF16 and F16 are supported");
+    };
+    long n = e.elements();
+    if (n * width != e.end() - e.begin()) {
+      throw new IllegalArgumentException(where + " field 'data_offsets' spans " + (e.end() - e.begin())
+          + " bytes, but shape and dtype need " + n * width);
+    }
+    return e;
   }
 
   /** IEEE 754 binary16 to float (Java 17 has no {@code Float.float16ToFloat}). */

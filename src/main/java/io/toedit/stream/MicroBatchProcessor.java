@@ -43,7 +43,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * <p><b>Time bound.</b> All of a flush runs inside one transaction, which the broker aborts after
  * {@code transaction.timeout.ms}. So a flush scores the buffer in passes (length-sorted groups up to
  * the token budget), each pass capped at the tokens the scorer did in the flush budget
- * ({@link PipelineConfig#effectiveMaxPassMs()}) at its recently measured tokens/s, and stops once
+ * ({@link PipelineConfig#effectiveFlushMaxMs()}) at its recently measured tokens/s, and stops once
  * the next pass would overrun the budget. What it did not score stays buffered and is flushed at the
  * next punctuation, after a commit. Before the first measurement a pass holds one document.
  *
@@ -198,7 +198,7 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
     }
     // Similar lengths side by side: the scorer pads each forward pass to its longest sequence.
     toScore.sort(Comparator.comparingInt(i -> entries.get(i).value.tokens()));
-    long budgetMs = config.effectiveMaxPassMs();
+    long budgetMs = config.effectiveFlushMaxMs();
     stats.passBudgetMs = budgetMs;
     DocumentOutcome[] byEntry = new DocumentOutcome[entries.size()];
     long startNanos = System.nanoTime();
@@ -364,7 +364,7 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
     }
     long timestamp = outputTimestamp(doc, r);
     byte[] key = OutputRecords.utf8(doc.getId());
-    byte[] edited = output.edited(Documents.edited(doc, o.result(), modelId, config.includeOriginal()));
+    byte[] edited = output.edited(AvroRecords.edited(doc, o.result(), modelId, config.includeOriginal()));
     if (!output.fits(key, edited)) {
       forwardDeadLetter(r, doc.getId(), "io.toedit.stream.RecordTooLarge", "output failed: the EditedDocument is "
           + edited.length + " bytes, over the output limit of " + output.limit() + " bytes (the smallest of the "
@@ -374,7 +374,7 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
     }
     List<byte[]> scored = List.of();
     if (config.scoredEnabled()) {
-      scored = output.scoredParts(Documents.scored(doc, o.scores(), modelId, config.scoredTopK()), key);
+      scored = output.scoredParts(AvroRecords.scored(doc, o.scores(), modelId, config.scoredTopK()), key);
       if (scored.isEmpty()) {
         forwardDeadLetter(r, doc.getId(), "io.toedit.stream.RecordTooLarge", "output failed: not even one token "
             + "position of the ScoredDocument fits the output limit of " + output.limit() + " bytes", "output");

@@ -152,14 +152,14 @@ final class OutputRecords {
     for (int attempt = 0; attempt < 3; attempt++) {
       // The room for the value: what is left once everything else is encoded (plus slack for the
       // value's length prefix, and base64's 4/3 in JSON).
-      byte[] without = deadLetter(Documents.deadLetter(topic, partition, offset, k, null, documentId, errorClass, why,
+      byte[] without = deadLetter(AvroRecords.deadLetter(topic, partition, offset, k, null, documentId, errorClass, why,
           stage, timeMs, 0));
       long room = (long) limit - RECORD_OVERHEAD - length(k) - without.length - 128;
       if (json) {
         room = room * 3 / 4;
       }
       int keep = (int) Math.max(0, Math.min(dlqMaxValueBytes, room));
-      DeadLetter d = Documents.deadLetter(topic, partition, offset, k, value, documentId, errorClass, why, stage,
+      DeadLetter d = AvroRecords.deadLetter(topic, partition, offset, k, value, documentId, errorClass, why, stage,
           timeMs, keep);
       byte[] bytes = deadLetter(d);
       if (fits(k, bytes)) {
@@ -172,7 +172,7 @@ final class OutputRecords {
         why = why.substring(0, 200) + "…";
       }
     }
-    DeadLetter d = Documents.deadLetter(topic, partition, offset, null, value, null, errorClass, why, stage,
+    DeadLetter d = AvroRecords.deadLetter(topic, partition, offset, null, value, null, errorClass, why, stage,
         timeMs, 0);
     return new KeyValueBytes(null, deadLetter(d));
   }

@@ -6,12 +6,16 @@ import static io.toedit.config.ConfigValues.integer;
 import static io.toedit.config.ConfigValues.longValue;
 import static io.toedit.config.ConfigValues.require;
 
+import io.toedit.config.RenamedKeys;
 import io.toedit.stream.drift.DriftClock;
-import io.toedit.stream.drift.DriftSettings;
+import io.toedit.stream.drift.DriftStreamConfig;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The pipeline's own settings (topics, input format, limits, micro-batching). They live in the same
@@ -43,16 +47,16 @@ import java.util.Properties;
  *     topics' {@code max.message.bytes} ({@link PipelineRunner} resolves it)
  * @param dlqMaxValueBytes a dead letter keeps at most this many bytes of the original value (plus
  *     its length and SHA-256)
- * @param scoringMode {@code batched} (one forward pass per length-sorted group up to the token
+ * @param scoringMode {@code batched} (one scorer call per length-sorted group up to the token
  *     budget) or {@code per-document} (one scorer call per document: bit-exact replay on any device)
  * @param scoreRetries extra attempts for a document whose scoring failed, with backoff, before it is
  *     dead-lettered
  * @param scoreRetryBackoffMs wait before the first retry (doubled for each further one)
  * @param brokenModelAfter this many documents in a row failing to score, none succeeding, means the
  *     model is broken: the application stops instead of dead-lettering everything
- * @param passFraction fraction of {@code transaction.timeout.ms} one flush of the buffer may take;
- *     the buffer is scored in passes sized from the scorer's measured tokens/s
- * @param maxPassMs the time budget of one flush; 0 means {@code passFraction} of the producer's
+ * @param flushFraction fraction of {@code transaction.timeout.ms} one flush of the micro-batch may
+ *     take; the micro-batch is scored in passes sized from the scorer's measured tokens/s
+ * @param flushMaxMs the time budget of one flush; 0 means {@code flushFraction} of the producer's
  *     {@code transaction.timeout.ms} (resolved by {@link PipelineRunner}, 120 s when unknown)
  * @param driftClock how the drift windows tell time: {@code toedit.drift.future.tolerance.ms} (document
  *     times beyond the wall clock plus this are clamped; -1: never) and {@code toedit.drift.idle.ms}
@@ -62,9 +66,9 @@ import java.util.Properties;
 public record PipelineConfig(String inputTopic, String editedTopic, String scoredTopic, boolean scoredEnabled,
     boolean scoredTopK, String deadLetterTopic, String inputFormat, int maxChars, boolean requireKey,
     boolean includeOriginal, int batchMaxTokens, long batchMaxLatencyMs, int batchMaxRecords,
-    long punctuateIntervalMs, int batchParallelism, DriftSettings drift, String outputFormat, int maxRecordBytes,
-    int dlqMaxValueBytes, String scoringMode, int scoreRetries, long scoreRetryBackoffMs, int brokenModelAfter,
-    double passFraction, long maxPassMs, DriftClock driftClock) {
+    long punctuateIntervalMs, int batchParallelism, DriftStreamConfig drift, String outputFormat,
+    int maxRecordBytes, int dlqMaxValueBytes, String scoringMode, int scoreRetries, long scoreRetryBackoffMs,
+    int brokenModelAfter, double flushFraction, long flushMaxMs, DriftClock driftClock) {
 
   /** The output format of the edited, scored and dead-letter topics. */
   public static final String FORMAT_AVRO = "avro";
@@ -94,13 +98,13 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
     k.put("toedit.input.max.chars", "1000000");
     k.put("toedit.input.require.key", "true");
     k.put("toedit.output.include.original", "false");
-    k.put("toedit.batch.max.tokens", "8192");
-    k.put("toedit.batch.max.latency.ms", "200");
-    k.put("toedit.batch.max.records", "512");
-    k.put("toedit.batch.punctuate.interval.ms", "50");
-    k.put("toedit.batch.parallelism", "0");
-    k.put("toedit.batch.pass.fraction", "0.25");
-    k.put("toedit.batch.max.pass.ms", "0");
+    k.put("toedit.microbatch.max.tokens", "8192");
+    k.put("toedit.microbatch.max.latency.ms", "200");
+    k.put("toedit.microbatch.max.records", "512");
+    k.put("toedit.microbatch.punctuate.interval.ms", "50");
+    k.put("toedit.microbatch.parallelism", "0");
+    k.put("toedit.microbatch.flush.fraction", "0.25");
+    k.put("toedit.microbatch.flush.max.ms", "0");
     k.put("toedit.scoring.mode", SCORING_BATCHED);
     k.put("toedit.score.retries", "2");
     k.put("toedit.score.retry.backoff.ms", "100");
@@ -108,11 +112,24 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
     k.put("toedit.output.format", FORMAT_AVRO);
     k.put("toedit.output.max.record.bytes", "0");
     k.put("toedit.dlq.max.value.bytes", "65536");
-    k.putAll(DriftSettings.KEYS);
+    k.putAll(DriftStreamConfig.KEYS);
     k.put("toedit.drift.future.tolerance.ms", "5000");
     k.put("toedit.drift.idle.ms", "30000");
     KEYS = java.util.Collections.unmodifiableMap(k);
   }
+
+  /**
+   * Old names still accepted (with a deprecation warning): "batch" now means only the model's
+   * forward pass ({@code --max-batch-tokens}); the stream's buffer is the micro-batch.
+   */
+  public static final Map<String, String> DEPRECATED_KEYS = Map.of(
+      "toedit.batch.max.tokens", "toedit.microbatch.max.tokens",
+      "toedit.batch.max.latency.ms", "toedit.microbatch.max.latency.ms",
+      "toedit.batch.max.records", "toedit.microbatch.max.records",
+      "toedit.batch.punctuate.interval.ms", "toedit.microbatch.punctuate.interval.ms",
+      "toedit.batch.parallelism", "toedit.microbatch.parallelism");
+
+  private static final Logger LOG = LoggerFactory.getLogger(PipelineConfig.class);
 
   public PipelineConfig {
     require(!inputTopic.isBlank() && !editedTopic.isBlank() && !deadLetterTopic.isBlank(),
@@ -121,11 +138,11 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
     require(inputFormat.equals("json") || inputFormat.equals("avro") || inputFormat.equals("auto"),
         "toedit.input.format must be json, avro or auto, got '" + inputFormat + "'");
     require(maxChars > 0, "toedit.input.max.chars must be positive");
-    require(batchMaxTokens > 0, "toedit.batch.max.tokens must be positive");
-    require(batchMaxLatencyMs > 0, "toedit.batch.max.latency.ms must be positive");
-    require(batchMaxRecords > 0, "toedit.batch.max.records must be positive");
-    require(punctuateIntervalMs > 0, "toedit.batch.punctuate.interval.ms must be positive");
-    require(batchParallelism >= 0, "toedit.batch.parallelism must be 0 (one per core) or positive");
+    require(batchMaxTokens > 0, "toedit.microbatch.max.tokens must be positive");
+    require(batchMaxLatencyMs > 0, "toedit.microbatch.max.latency.ms must be positive");
+    require(batchMaxRecords > 0, "toedit.microbatch.max.records must be positive");
+    require(punctuateIntervalMs > 0, "toedit.microbatch.punctuate.interval.ms must be positive");
+    require(batchParallelism >= 0, "toedit.microbatch.parallelism must be 0 (one per core) or positive");
     require(outputFormat.equals(FORMAT_AVRO) || outputFormat.equals(FORMAT_JSON),
         "toedit.output.format must be avro or json, got '" + outputFormat + "'");
     require(maxRecordBytes == 0 || maxRecordBytes >= 1024,
@@ -136,8 +153,8 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
     require(scoreRetries >= 0, "toedit.score.retries must not be negative");
     require(scoreRetryBackoffMs >= 0, "toedit.score.retry.backoff.ms must not be negative");
     require(brokenModelAfter >= 2, "toedit.score.broken.after must be at least 2");
-    require(passFraction > 0 && passFraction <= 0.9, "toedit.batch.pass.fraction must be in (0, 0.9]");
-    require(maxPassMs >= 0, "toedit.batch.max.pass.ms must not be negative");
+    require(flushFraction > 0 && flushFraction <= 0.9, "toedit.microbatch.flush.fraction must be in (0, 0.9]");
+    require(flushMaxMs >= 0, "toedit.microbatch.flush.max.ms must not be negative");
   }
 
   /** The record size limit in force: {@link #maxRecordBytes()}, or Kafka's default when not resolved. */
@@ -145,9 +162,9 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
     return maxRecordBytes > 0 ? maxRecordBytes : KAFKA_DEFAULT_MAX_REQUEST_SIZE;
   }
 
-  /** The time budget of one flush: {@link #maxPassMs()}, or the fraction of the default transaction timeout. */
-  public long effectiveMaxPassMs() {
-    return maxPassMs > 0 ? maxPassMs : (long) (passFraction * DEFAULT_TRANSACTION_TIMEOUT_MS);
+  /** The time budget of one flush: {@link #flushMaxMs()}, or the fraction of the default transaction timeout. */
+  public long effectiveFlushMaxMs() {
+    return flushMaxMs > 0 ? flushMaxMs : (long) (flushFraction * DEFAULT_TRANSACTION_TIMEOUT_MS);
   }
 
   /** Whether documents are scored one call per document (bit-exact replay) rather than batched. */
@@ -164,14 +181,27 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
     return fromProperties(new Properties());
   }
 
-  /** Reads the {@code toedit.*} keys of {@code props}; missing keys take their defaults. */
+  /**
+   * Reads the {@code toedit.*} keys of {@code props}; missing keys take their defaults; a
+   * {@linkplain #DEPRECATED_KEYS deprecated name} is logged once as a warning.
+   */
   public static PipelineConfig fromProperties(Properties props) {
+    return read(RenamedKeys.apply(props, DEPRECATED_KEYS, LOG::warn, true));
+  }
+
+  /** {@link #fromProperties(Properties)}, with each deprecated name reported to {@code warnings}. */
+  public static PipelineConfig fromProperties(Properties props, Consumer<String> warnings) {
+    return read(RenamedKeys.apply(props, DEPRECATED_KEYS, warnings, false));
+  }
+
+  private static PipelineConfig read(Properties props) {
     Map<String, String> v = new LinkedHashMap<>(KEYS);
     for (String name : props.stringPropertyNames()) {
       if (name.startsWith(PREFIX)) {
         if (!KEYS.containsKey(name)) {
           throw new IllegalArgumentException("Unknown pipeline setting '" + name + "'; known settings: "
-              + String.join(", ", KEYS.keySet()));
+              + String.join(", ", KEYS.keySet()) + "; deprecated names still accepted: "
+              + String.join(", ", new java.util.TreeSet<>(DEPRECATED_KEYS.keySet())));
         }
         v.put(name, props.getProperty(name).strip());
       }
@@ -180,14 +210,14 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
         v.get("toedit.scored.topic"), bool(v, "toedit.scored.enabled"), bool(v, "toedit.scored.topk"),
         v.get("toedit.dlq.topic"), v.get("toedit.input.format").toLowerCase(Locale.ROOT),
         integer(v, "toedit.input.max.chars"), bool(v, "toedit.input.require.key"),
-        bool(v, "toedit.output.include.original"), integer(v, "toedit.batch.max.tokens"),
-        longValue(v, "toedit.batch.max.latency.ms"), integer(v, "toedit.batch.max.records"),
-        longValue(v, "toedit.batch.punctuate.interval.ms"), integer(v, "toedit.batch.parallelism"),
-        DriftSettings.fromProperties(props), v.get("toedit.output.format").toLowerCase(Locale.ROOT),
+        bool(v, "toedit.output.include.original"), integer(v, "toedit.microbatch.max.tokens"),
+        longValue(v, "toedit.microbatch.max.latency.ms"), integer(v, "toedit.microbatch.max.records"),
+        longValue(v, "toedit.microbatch.punctuate.interval.ms"), integer(v, "toedit.microbatch.parallelism"),
+        DriftStreamConfig.fromProperties(props), v.get("toedit.output.format").toLowerCase(Locale.ROOT),
         integer(v, "toedit.output.max.record.bytes"), integer(v, "toedit.dlq.max.value.bytes"),
         v.get("toedit.scoring.mode").toLowerCase(Locale.ROOT), integer(v, "toedit.score.retries"),
         longValue(v, "toedit.score.retry.backoff.ms"), integer(v, "toedit.score.broken.after"),
-        finite(v, "toedit.batch.pass.fraction"), longValue(v, "toedit.batch.max.pass.ms"),
+        finite(v, "toedit.microbatch.flush.fraction"), longValue(v, "toedit.microbatch.flush.max.ms"),
         new DriftClock(longValue(v, "toedit.drift.future.tolerance.ms"), longValue(v, "toedit.drift.idle.ms")));
   }
 
@@ -204,13 +234,13 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
     p.setProperty("toedit.input.max.chars", Integer.toString(maxChars));
     p.setProperty("toedit.input.require.key", Boolean.toString(requireKey));
     p.setProperty("toedit.output.include.original", Boolean.toString(includeOriginal));
-    p.setProperty("toedit.batch.max.tokens", Integer.toString(batchMaxTokens));
-    p.setProperty("toedit.batch.max.latency.ms", Long.toString(batchMaxLatencyMs));
-    p.setProperty("toedit.batch.max.records", Integer.toString(batchMaxRecords));
-    p.setProperty("toedit.batch.punctuate.interval.ms", Long.toString(punctuateIntervalMs));
-    p.setProperty("toedit.batch.parallelism", Integer.toString(batchParallelism));
-    p.setProperty("toedit.batch.pass.fraction", Double.toString(passFraction));
-    p.setProperty("toedit.batch.max.pass.ms", Long.toString(maxPassMs));
+    p.setProperty("toedit.microbatch.max.tokens", Integer.toString(batchMaxTokens));
+    p.setProperty("toedit.microbatch.max.latency.ms", Long.toString(batchMaxLatencyMs));
+    p.setProperty("toedit.microbatch.max.records", Integer.toString(batchMaxRecords));
+    p.setProperty("toedit.microbatch.punctuate.interval.ms", Long.toString(punctuateIntervalMs));
+    p.setProperty("toedit.microbatch.parallelism", Integer.toString(batchParallelism));
+    p.setProperty("toedit.microbatch.flush.fraction", Double.toString(flushFraction));
+    p.setProperty("toedit.microbatch.flush.max.ms", Long.toString(flushMaxMs));
     p.setProperty("toedit.scoring.mode", scoringMode);
     p.setProperty("toedit.score.retries", Integer.toString(scoreRetries));
     p.setProperty("toedit.score.retry.backoff.ms", Long.toString(scoreRetryBackoffMs));
@@ -227,7 +257,7 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
   /** A copy with one setting changed (by its property name). */
   public PipelineConfig with(String key, String value) {
     Properties p = toProperties();
-    p.setProperty(key, value);
+    p.setProperty(DEPRECATED_KEYS.getOrDefault(key, key), value);
     return fromProperties(p);
   }
 }

@@ -3,7 +3,7 @@ package io.toedit.stream;
 import io.toedit.edit.EditConfig;
 import io.toedit.model.Scorer;
 import io.toedit.stream.drift.DriftListener;
-import io.toedit.stream.drift.DriftSettings;
+import io.toedit.stream.drift.DriftStreamConfig;
 import io.toedit.text.TextTokenizer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -47,7 +47,7 @@ public final class PipelineRunner implements AutoCloseable {
     d.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100");
     // A micro-batch is scored inside one transaction; Streams' 10 s default aborts it (and fences
     // the thread) when a large batch on a slow or busy CPU takes longer. A flush keeps to
-    // toedit.batch.pass.fraction of it (see MicroBatchProcessor), and max.poll.interval.ms follows
+    // toedit.microbatch.flush.fraction of it (see MicroBatchProcessor), and max.poll.interval.ms follows
     // from it (see streamsProperties).
     d.put(StreamsConfig.producerPrefix("transaction.timeout.ms"),
         Long.toString(PipelineConfig.DEFAULT_TRANSACTION_TIMEOUT_MS));
@@ -125,17 +125,17 @@ public final class PipelineRunner implements AutoCloseable {
   /**
    * {@code props} with the limits found at start-up: {@code toedit.output.max.record.bytes} (when 0)
    * as the smallest of the producer's {@code max.request.size} and the {@code max.message.bytes} of
-   * the output topics that exist, and {@code toedit.batch.max.pass.ms} (when 0) as
-   * {@code toedit.batch.pass.fraction} of the producer's {@code transaction.timeout.ms}.
+   * the output topics that exist, and {@code toedit.microbatch.flush.max.ms} (when 0) as
+   * {@code toedit.microbatch.flush.fraction} of the producer's {@code transaction.timeout.ms}.
    */
   public static Properties resolveLimits(Properties props) {
     Properties out = new Properties();
     out.putAll(props);
     PipelineConfig config = PipelineConfig.fromProperties(props);
     Properties streams = streamsProperties(props);
-    if (config.maxPassMs() == 0) {
-      out.setProperty("toedit.batch.max.pass.ms",
-          Long.toString(Math.max(1, (long) (config.passFraction() * transactionTimeoutMs(streams)))));
+    if (config.flushMaxMs() == 0) {
+      out.setProperty("toedit.microbatch.flush.max.ms",
+          Long.toString(Math.max(1, (long) (config.flushFraction() * transactionTimeoutMs(streams)))));
     }
     if (config.maxRecordBytes() == 0) {
       long limit = maxRequestSize(streams);
@@ -198,7 +198,7 @@ public final class PipelineRunner implements AutoCloseable {
     Properties resolved = resolveLimits(props);
     PipelineConfig config = PipelineConfig.fromProperties(resolved);
     LOG.info("Output records up to {} bytes; a flush of the buffer keeps to {} ms; scoring {}",
-        config.maxRecordBytes(), config.maxPassMs(), config.scoringMode());
+        config.maxRecordBytes(), config.flushMaxMs(), config.scoringMode());
     PipelineStats stats = new PipelineStats();
     KafkaStreams streams = new KafkaStreams(ToEditTopology.build(config, tokenizer, scorer, edit, stats,
         driftListener), streamsProperties(resolved));
@@ -249,7 +249,7 @@ public final class PipelineRunner implements AutoCloseable {
 
   /** The drift topics: observations (internal, partitioned by source), drift windows, alerts. */
   static List<String> driftTopics(PipelineConfig config) {
-    DriftSettings d = config.drift();
+    DriftStreamConfig d = config.drift();
     return List.of(d.observationsTopic(), d.driftTopic(), d.alertsTopic());
   }
 

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.toedit.edit.EditConfig;
 import io.toedit.edit.EditResult;
 import io.toedit.edit.Editor;
+import io.toedit.model.FakeScorer;
 import io.toedit.model.ModelSettings;
 import io.toedit.model.Models;
 import io.toedit.text.TextTokenizer;
@@ -74,7 +75,7 @@ class DocumentEditorTest {
   @Test
   void shouldReturnOneOutcomePerDocumentInInputOrder() {
     List<SourceDocument> docs = docs(12);
-    List<DocumentOutcome> out = editor(new FakeScorer(tokenizer.vocabulary().size())).process(docs);
+    List<DocumentOutcome> out = editor(FakeScorer.bigram(tokenizer.vocabulary().size())).process(docs);
     assertEquals(12, out.size());
     int changed = 0;
     for (int i = 0; i < 12; i++) {
@@ -92,9 +93,9 @@ class DocumentEditorTest {
   void shouldIsolateAPoisonDocumentBySplittingTheScoringBatch() {
     List<SourceDocument> docs = docs(16);
     int[] poison = tokenizer.encode(docs.get(5).text()).ids();
-    FakeScorer poisoned = new FakeScorer(tokenizer.vocabulary().size(), 8, ids -> Arrays.equals(ids, poison));
+    FakeScorer poisoned = FakeScorer.bigram(tokenizer.vocabulary().size(), 8, ids -> Arrays.equals(ids, poison));
     List<DocumentOutcome> out = editor(poisoned).process(docs);
-    List<DocumentOutcome> clean = editor(new FakeScorer(tokenizer.vocabulary().size())).process(docs);
+    List<DocumentOutcome> clean = editor(FakeScorer.bigram(tokenizer.vocabulary().size())).process(docs);
     for (int i = 0; i < 16; i++) {
       if (i == 5) {
         assertFalse(out.get(i).ok());
@@ -115,7 +116,7 @@ class DocumentEditorTest {
     List<SourceDocument> docs = new ArrayList<>(docs(6));
     docs.add(new SourceDocument("empty", ""));
     int[] poison = tokenizer.encode(docs.get(2).text()).ids();
-    FakeScorer scorer = new FakeScorer(tokenizer.vocabulary().size(), 8, ids -> Arrays.equals(ids, poison));
+    FakeScorer scorer = FakeScorer.bigram(tokenizer.vocabulary().size(), 8, ids -> Arrays.equals(ids, poison));
     assertEquals(DocumentEditor.ScoringMode.BATCHED, new DocumentEditor(tokenizer, scorer,
         new Editor(EditConfig.defaults(), tokenizer.vocabulary())).scoringMode(), "batched by default");
     DocumentEditor perDoc = new DocumentEditor(tokenizer, scorer, new Editor(EditConfig.defaults(), tokenizer.vocabulary()),
@@ -124,7 +125,7 @@ class DocumentEditorTest {
     assertEquals(6, scorer.calls.get(), "one call per non-empty document");
     assertEquals("score", out.get(2).stage());
     assertEquals(6, out.stream().filter(DocumentOutcome::ok).count());
-    List<DocumentOutcome> batched = editor(new FakeScorer(tokenizer.vocabulary().size())).process(docs);
+    List<DocumentOutcome> batched = editor(FakeScorer.bigram(tokenizer.vocabulary().size())).process(docs);
     for (int i = 0; i < docs.size(); i++) {
       if (i != 2) {
         assertEquals(batched.get(i).tokens().text(), out.get(i).tokens().text());
@@ -137,7 +138,7 @@ class DocumentEditorTest {
     List<SourceDocument> docs = new ArrayList<>(docs(3));
     docs.add(1, new SourceDocument("bad", "BOOM 💥"));
     docs.add(new SourceDocument("empty", ""));
-    List<DocumentOutcome> out = editor(new FakeScorer(tokenizer.vocabulary().size())).process(docs);
+    List<DocumentOutcome> out = editor(FakeScorer.bigram(tokenizer.vocabulary().size())).process(docs);
     assertEquals(List.of("doc-0", "bad", "doc-1", "doc-2", "empty"), out.stream().map(DocumentOutcome::id).toList());
     assertEquals("tokenize", out.get(1).stage());
     assertInstanceOf(IllegalArgumentException.class, out.get(1).failure());
@@ -151,7 +152,7 @@ class DocumentEditorTest {
   @Test
   void shouldFailOnlyTheDocumentWhoseScoresCannotBeEdited() {
     // a scorer with k = 2 cannot serve top_k = 8 for any over-threshold token: those documents fail at "edit"
-    FakeScorer narrow = new FakeScorer(tokenizer.vocabulary().size(), 2, ids -> false);
+    FakeScorer narrow = FakeScorer.bigram(tokenizer.vocabulary().size(), 2, ids -> false);
     List<DocumentOutcome> out = editor(narrow).process(List.of(new SourceDocument("a", "Once upon a time, there was a cat."),
         new SourceDocument("b", "")));
     assertEquals("edit", out.get(0).stage());
@@ -162,7 +163,7 @@ class DocumentEditorTest {
   @Test
   void shouldGiveTheSameResultsWhateverTheBatchComposition() {
     List<SourceDocument> docs = docs(10);
-    DocumentEditor editor = editor(new FakeScorer(tokenizer.vocabulary().size()));
+    DocumentEditor editor = editor(FakeScorer.bigram(tokenizer.vocabulary().size()));
     List<EditResult> whole = editor.process(docs).stream().map(DocumentOutcome::result).toList();
     List<EditResult> single = new ArrayList<>();
     for (SourceDocument d : docs) {

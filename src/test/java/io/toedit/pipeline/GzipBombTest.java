@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.toedit.edit.EditConfig;
 import io.toedit.edit.Editor;
+import io.toedit.model.FakeScorer;
 import io.toedit.model.ModelSettings;
 import io.toedit.model.Models;
 import io.toedit.text.TextTokenizer;
@@ -76,7 +77,7 @@ class GzipBombTest {
     oldGen.forEach(MemoryPoolMXBean::resetPeakUsage);
 
     Path out = dir.resolve("out.jsonl");
-    DocumentEditor editor = new DocumentEditor(tokenizer, new FakeScorer(tokenizer.vocabulary().size()),
+    DocumentEditor editor = new DocumentEditor(tokenizer, FakeScorer.bigram(tokenizer.vocabulary().size()),
         new Editor(EditConfig.defaults(), tokenizer.vocabulary()));
     JsonlEditJob.Summary summary = new JsonlEditJob(editor, JsonlEditJob.Options.defaults(bomb, out))
         .run(JsonlEditJob.Progress.NONE);

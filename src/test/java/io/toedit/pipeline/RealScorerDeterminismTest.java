@@ -40,7 +40,7 @@ class RealScorerDeterminismTest {
             shape[2] == 0 ? DocumentEditor.ScoringMode.BATCHED : DocumentEditor.ScoringMode.PER_DOCUMENT);
         Path out = dir.resolve("out-" + shape[0] + "-" + shape[1] + "-" + shape[2] + ".jsonl");
         JsonlEditJob.Summary s = new JsonlEditJob(editor, JsonlEditJob.Options.defaults(in, out)
-            .withBatching(shape[0], shape[1])).run(JsonlEditJob.Progress.NONE);
+            .withChunking(shape[0], shape[1])).run(JsonlEditJob.Progress.NONE);
         assertEquals(120, s.documents());
         assertTrue(s.changed() > 1000, "changed " + s.changed());
         byte[] bytes = Files.readAllBytes(out);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.toedit.avro.EditedDocument;
 import io.toedit.edit.EditConfig;
+import io.toedit.model.FakeScorer;
 import io.toedit.model.ModelSettings;
 import io.toedit.model.Models;
 import io.toedit.model.Scorer;
@@ -113,7 +114,7 @@ class BackPressureTest {
     int budget = 120;
     int maxRecords = 6;
     int longest = TEXTS.stream().mapToInt(t -> tokenizer.encode(t + " #999").length()).max().orElseThrow();
-    SlowScorer scorer = new SlowScorer(new FakeScorer(tokenizer.vocabulary().size(), 3, Set.of()), 20);
+    SlowScorer scorer = new SlowScorer(FakeScorer.everyNth(tokenizer.vocabulary().size(), 3, Set.of()), 20);
     PipelineConfig config = PipelineConfig.defaults().with("toedit.batch.max.tokens", Integer.toString(budget))
         .with("toedit.batch.max.records", Integer.toString(maxRecords))
         .with("toedit.batch.max.latency.ms", "60000")
@@ -162,7 +163,7 @@ class BackPressureTest {
     // Two records stay under the budget, the third crosses it and triggers the flush.
     int budget = a + b + c - 1;
     assertTrue(a + b < budget && b + c <= budget, "test texts");
-    SlowScorer scorer = new SlowScorer(new FakeScorer(tokenizer.vocabulary().size(), 3, Set.of()), 0);
+    SlowScorer scorer = new SlowScorer(FakeScorer.everyNth(tokenizer.vocabulary().size(), 3, Set.of()), 0);
     PipelineConfig config = PipelineConfig.defaults().with("toedit.batch.max.tokens", Integer.toString(budget))
         .with("toedit.batch.max.latency.ms", "60000")
         .with("toedit.batch.parallelism", "1") // one scoring call per chunk, so calls can be counted
@@ -198,7 +199,7 @@ class BackPressureTest {
     int b = tokenizer.encode(TEXTS.get(4)).length();
     int c = tokenizer.encode(TEXTS.get(0)).length();
     int budget = a + b + c - 1;
-    SlowScorer scorer = new SlowScorer(new FakeScorer(tokenizer.vocabulary().size(), 3, Set.of()), 0);
+    SlowScorer scorer = new SlowScorer(FakeScorer.everyNth(tokenizer.vocabulary().size(), 3, Set.of()), 0);
     PipelineConfig config = PipelineConfig.defaults().with("toedit.batch.max.tokens", Integer.toString(budget))
         .with("toedit.batch.max.latency.ms", "60000");
     assertEquals(PipelineConfig.SCORING_BATCHED, config.scoringMode(), "batched by default");

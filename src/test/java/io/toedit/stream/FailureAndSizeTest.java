@@ -13,6 +13,7 @@ import io.toedit.avro.DeadLetter;
 import io.toedit.avro.EditedDocument;
 import io.toedit.avro.ScoredDocument;
 import io.toedit.edit.EditConfig;
+import io.toedit.model.FakeScorer;
 import io.toedit.model.ModelSettings;
 import io.toedit.model.Models;
 import io.toedit.model.Scorer;
@@ -70,7 +71,7 @@ class FailureAndSizeTest {
 
   /** A fake model that runs {@code hook} on each call first (to throw, or to take time). */
   static final class HookScorer implements Scorer {
-    final FakeScorer inner = new FakeScorer(tokenizer.vocabulary().size(), 3, Set.of());
+    final FakeScorer inner = FakeScorer.everyNth(tokenizer.vocabulary().size(), 3, Set.of());
     final List<Integer> calls = new CopyOnWriteArrayList<>();
     volatile java.util.function.Consumer<List<int[]>> hook = s -> { };
 
@@ -141,7 +142,7 @@ class FailureAndSizeTest {
   void shouldSplitAScoredDocumentOverTheLimitIntoPartsThatEachFit() throws Exception {
     int limit = 8192;
     PipelineConfig config = PipelineConfig.defaults().with("toedit.scored.enabled", "true")
-        .with("toedit.output.max.record.bytes", Integer.toString(limit)).with("toedit.batch.max.records", "1");
+        .with("toedit.output.max.record.bytes", Integer.toString(limit)).with("toedit.microbatch.max.records", "1");
     String text = story(20);
     int[] ids = tokenizer.encode(text).ids();
     try (TopologyTestDriver d = driver(config, new HookScorer())) {
@@ -173,7 +174,7 @@ class FailureAndSizeTest {
   @Test
   void shouldDeadLetterAnEditedDocumentThatCannotFitWithABoundedCopyOfItsBytes() throws Exception {
     PipelineConfig config = PipelineConfig.defaults().with("toedit.output.max.record.bytes", "4096")
-        .with("toedit.batch.max.records", "2").with("toedit.dlq.max.value.bytes", "1000");
+        .with("toedit.microbatch.max.records", "2").with("toedit.dlq.max.value.bytes", "1000");
     byte[] big = ToEditTopologyTest.json("big", story(60));
     try (TopologyTestDriver d = driver(config, new HookScorer())) {
       input(d, config).pipeInput(utf8("big"), big);
@@ -192,7 +193,7 @@ class FailureAndSizeTest {
 
   @Test
   void shouldRetryATransientScorerFailureAndEditTheDocument() {
-    PipelineConfig config = PipelineConfig.defaults().with("toedit.batch.max.records", "3")
+    PipelineConfig config = PipelineConfig.defaults().with("toedit.microbatch.max.records", "3")
         .with("toedit.score.retry.backoff.ms", "1");
     HookScorer scorer = new HookScorer();
     int[] flaky = tokenizer.encode("Der Frosch sprang ins Wasser.").ids();
@@ -213,7 +214,7 @@ class FailureAndSizeTest {
 
   @Test
   void shouldDeadLetterAPersistentFailureAfterTheRetriesWithItsStage() {
-    PipelineConfig config = PipelineConfig.defaults().with("toedit.batch.max.records", "3")
+    PipelineConfig config = PipelineConfig.defaults().with("toedit.microbatch.max.records", "3")
         .with("toedit.score.retry.backoff.ms", "1");
     HookScorer scorer = new HookScorer();
     int[] bad = tokenizer.encode("Der Frosch sprang ins Wasser.").ids();
@@ -237,7 +238,7 @@ class FailureAndSizeTest {
 
   @Test
   void shouldIsolateAnOutOfMemoryErrorOnOneDocumentLikeAPoisonDocument() {
-    PipelineConfig config = PipelineConfig.defaults().with("toedit.batch.max.records", "4")
+    PipelineConfig config = PipelineConfig.defaults().with("toedit.microbatch.max.records", "4")
         .with("toedit.score.retries", "0");
     HookScorer scorer = new HookScorer();
     int[] huge = tokenizer.encode(story(3)).ids();
@@ -265,7 +266,7 @@ class FailureAndSizeTest {
 
   @Test
   void shouldStopWithAClearMessageOnlyWhenEveryDocumentFails() {
-    PipelineConfig config = PipelineConfig.defaults().with("toedit.batch.max.records", "4")
+    PipelineConfig config = PipelineConfig.defaults().with("toedit.microbatch.max.records", "4")
         .with("toedit.score.retries", "0").with("toedit.score.broken.after", "4");
     HookScorer scorer = new HookScorer();
     scorer.hook = seqs -> {
@@ -290,8 +291,8 @@ class FailureAndSizeTest {
   void shouldScoreInPassesThatFitTheFlushBudgetAndLeaveTheRestForTheNextPunctuation() {
     // 40 ms per call; a flush may take 100 ms: after the one-document probe pass, passes are sized
     // from the measured tokens/s, and the flush stops before its budget.
-    PipelineConfig config = PipelineConfig.defaults().with("toedit.batch.max.pass.ms", "100")
-        .with("toedit.batch.max.records", "12").with("toedit.batch.max.latency.ms", "60000");
+    PipelineConfig config = PipelineConfig.defaults().with("toedit.microbatch.flush.max.ms", "100")
+        .with("toedit.microbatch.max.records", "12").with("toedit.microbatch.max.latency.ms", "60000");
     HookScorer scorer = new HookScorer();
     scorer.hook = seqs -> {
       try {
@@ -321,7 +322,7 @@ class FailureAndSizeTest {
   @Test
   void shouldWriteJsonOutputWithTheInputTimestampAsRecordTimestamp() throws Exception {
     PipelineConfig config = PipelineConfig.defaults().with("toedit.output.format", "json")
-        .with("toedit.batch.max.records", "1");
+        .with("toedit.microbatch.max.records", "1");
     long ts = Instant.parse("2026-01-02T03:04:05Z").toEpochMilli();
     byte[] value = utf8("{\"id\":\"j1\",\"text\":\"Lily fand einen Stein — «schön»!\",\"source\":\"s\",\"timestamp\":"
         + ts + "}");
@@ -405,12 +406,12 @@ class FailureAndSizeTest {
         s.getProperty(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG));
     p.setProperty(StreamsConfig.producerPrefix("transaction.timeout.ms"), "600000");
     p.setProperty("toedit.output.max.record.bytes", "4096");
-    p.setProperty("toedit.batch.max.pass.ms", "1");
+    p.setProperty("toedit.microbatch.flush.max.ms", "1");
     s = PipelineRunner.streamsProperties(p);
     assertEquals("660000", s.getProperty(StreamsConfig.consumerPrefix("max.poll.interval.ms")));
     assertEquals("4096", s.getProperty(StreamsConfig.producerPrefix("batch.size")), "batches must fit the topic");
-    p.remove("toedit.batch.max.pass.ms");
-    assertEquals(150_000, PipelineConfig.fromProperties(PipelineRunner.resolveLimits(p)).maxPassMs(),
+    p.remove("toedit.microbatch.flush.max.ms");
+    assertEquals(150_000, PipelineConfig.fromProperties(PipelineRunner.resolveLimits(p)).flushMaxMs(),
         "0.25 x transaction.timeout.ms");
   }
 

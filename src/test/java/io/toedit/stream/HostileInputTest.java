@@ -11,6 +11,7 @@ import io.toedit.avro.Edit;
 import io.toedit.avro.EditedDocument;
 import io.toedit.avro.RawDocument;
 import io.toedit.edit.EditConfig;
+import io.toedit.model.FakeScorer;
 import io.toedit.model.ModelSettings;
 import io.toedit.model.Models;
 import io.toedit.text.TextTokenizer;
@@ -160,7 +161,7 @@ class HostileInputTest {
   void shouldEditOrDeadLetterEveryHostileRecordAndKeepRunning() throws Exception {
     List<Case> cases = cases();
     assertTrue(cases.size() >= 30, "at least 30 kinds");
-    FakeScorer scorer = new FakeScorer(tokenizer.vocabulary().size(), 3,
+    FakeScorer scorer = FakeScorer.everyNth(tokenizer.vocabulary().size(), 3,
         Set.of(FakeScorer.boxed(tokenizer.encode(POISON).ids())));
     // A text of toedit.input.max.chars edits into a record over Kafka's default 1 MiB limit; here the
     // limit is raised (as for a topic with a larger max.message.bytes) so such a text is edited.

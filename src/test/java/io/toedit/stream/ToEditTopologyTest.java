@@ -12,6 +12,7 @@ import io.toedit.avro.RawDocument;
 import io.toedit.avro.ScoredDocument;
 import io.toedit.edit.EditConfig;
 import io.toedit.edit.Editor;
+import io.toedit.model.FakeScorer;
 import io.toedit.model.ModelSettings;
 import io.toedit.model.Models;
 import io.toedit.pipeline.DocumentEditor;
@@ -95,7 +96,7 @@ class ToEditTopologyTest {
 
   void start(PipelineConfig cfg) {
     config = cfg;
-    scorer = new FakeScorer(tokenizer.vocabulary().size(), 3,
+    scorer = FakeScorer.everyNth(tokenizer.vocabulary().size(), 3,
         Set.of(FakeScorer.boxed(tokenizer.encode(POISON_TEXT).ids())));
     driver = newDriver(cfg, scorer);
   }
@@ -227,7 +228,7 @@ class ToEditTopologyTest {
     PipelineConfig cfg = smallBatches();
     config = cfg;
     // No token is easy (modulus larger than the vocabulary, id 0 is never a text token).
-    scorer = new FakeScorer(tokenizer.vocabulary().size(), 1_000_000, Set.of());
+    scorer = FakeScorer.everyNth(tokenizer.vocabulary().size(), 1_000_000, Set.of());
     driver = newDriver(cfg, scorer);
     String text = "  Ünïcödé ▁ spaces, 猫 and 🐈‍⬛ stay\tbyte-identical.\n";
     pipe("u", text, 0);
@@ -410,7 +411,7 @@ class ToEditTopologyTest {
     first.setCurrentSystemTimeMs(1_000L);
     store.init(first.getStateStoreContext(), store);
     first.addStateStore(store);
-    FakeScorer crashed = new FakeScorer(tokenizer.vocabulary().size(), 3, Set.of());
+    FakeScorer crashed = FakeScorer.everyNth(tokenizer.vocabulary().size(), 3, Set.of());
     MicroBatchProcessor before = processor(cfg, crashed);
     before.init(first);
     first.setRecordMetadata(cfg.inputTopic(), 0, 40L);
@@ -424,7 +425,7 @@ class ToEditTopologyTest {
     MockProcessorContext<Object, Object> second = new MockProcessorContext<>();
     second.addStateStore(store);
     second.setCurrentSystemTimeMs(10_000L);
-    FakeScorer restarted = new FakeScorer(tokenizer.vocabulary().size(), 3, Set.of());
+    FakeScorer restarted = FakeScorer.everyNth(tokenizer.vocabulary().size(), 3, Set.of());
     MicroBatchProcessor after = processor(cfg, restarted);
     after.init(second);
     assertTrue(second.forwarded().isEmpty(), "restored records wait for their batch like any other");

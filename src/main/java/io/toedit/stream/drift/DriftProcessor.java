@@ -47,15 +47,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Time ({@link DriftClock}): every input partition that writes observations (header
  * {@link #ORIGIN_HEADER}) has its own watermark, the latest document time it sent, kept in the
- * {@link #EMITTED_STORE}. A window closes once the minimum of these watermarks reaches its end plus
+ * {@link #INDEX_STORE}. A window closes once the minimum of these watermarks reaches its end plus
  * grace; a document time beyond the wall clock plus the tolerance is clamped to it for its window
  * and does not move the watermark; an origin
  * silent for the idle time advances with the wall clock. A stream-time punctuator closes windows as
  * data arrives, a wall-clock punctuator when it stops. Each closed window is emitted exactly once to
  * the drift topic (and its threshold crossings to the alerts topic): the emitted-up-to watermark
- * lives in the changelogged {@link #EMITTED_STORE} and commits in the same transaction as the output,
+ * lives in the changelogged {@link #INDEX_STORE} and commits in the same transaction as the output,
  * so a restart neither repeats nor skips a window. Documents of a window already emitted are late
- * and dropped: counted per source in the {@link #EMITTED_STORE} (so {@code /api/drift} can show them)
+ * and dropped: counted per source in the {@link #INDEX_STORE} (so {@code /api/drift} can show them)
  * and reported to {@link DriftListener#late} (metric {@code toedit_drift_late_documents_total}).
  */
 public final class DriftProcessor implements Processor<String, ObservationBatch, String, Object> {
@@ -66,7 +66,7 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
    * Changelogged key-value store: the emitted-up-to watermark (window end, epoch ms) under
    * {@link #WATERMARK_KEY}, and the newest window start of every key under {@link #latestKey}.
    */
-  public static final String EMITTED_STORE = "toedit-drift-index";
+  public static final String INDEX_STORE = "toedit-drift-index";
   /** Changelogged key-value store of the windows kept for first-windows references. */
   public static final String REFERENCE_STORE = "toedit-drift-reference";
   public static final String DRIFT_SINK = "drift-sink";
@@ -89,7 +89,7 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
 
   private static final Logger LOG = LoggerFactory.getLogger(DriftProcessor.class);
 
-  private final DriftSettings settings;
+  private final DriftStreamConfig settings;
   private final Reference fileReference;
   private final Vocabulary vocabulary;
   private final DriftListener listener;
@@ -106,11 +106,11 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
   private KeyValueStore<String, byte[]> referenceWindows;
   private long lateDocuments;
 
-  DriftProcessor(DriftSettings settings, Reference fileReference, Vocabulary vocabulary, DriftListener listener) {
+  DriftProcessor(DriftStreamConfig settings, Reference fileReference, Vocabulary vocabulary, DriftListener listener) {
     this(settings, fileReference, vocabulary, listener, DriftClock.EVENT_TIME_ONLY);
   }
 
-  DriftProcessor(DriftSettings settings, Reference fileReference, Vocabulary vocabulary, DriftListener listener,
+  DriftProcessor(DriftStreamConfig settings, Reference fileReference, Vocabulary vocabulary, DriftListener listener,
       DriftClock clock) {
     this.clock = clock;
     this.settings = settings;
@@ -120,13 +120,13 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
     this.summaryConfig = settings.summaryConfig();
   }
 
-  static StoreBuilder<WindowStore<String, byte[]>> windowStore(DriftSettings s) {
+  static StoreBuilder<WindowStore<String, byte[]>> windowStore(DriftStreamConfig s) {
     return Stores.windowStoreBuilder(Stores.persistentWindowStore(WINDOW_STORE, Duration.ofMillis(s.retentionMs()),
         Duration.ofMillis(s.windowSizeMs()), false), Serdes.String(), Serdes.ByteArray()).withLoggingEnabled(Map.of());
   }
 
   static StoreBuilder<KeyValueStore<String, Long>> emittedStore() {
-    return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(EMITTED_STORE), Serdes.String(), Serdes.Long())
+    return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(INDEX_STORE), Serdes.String(), Serdes.Long())
         .withLoggingEnabled(Map.of());
   }
 
@@ -139,7 +139,7 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
   public void init(ProcessorContext<String, Object> context) {
     this.context = context;
     this.windows = context.getStateStore(WINDOW_STORE);
-    this.emitted = context.getStateStore(EMITTED_STORE);
+    this.emitted = context.getStateStore(INDEX_STORE);
     this.referenceWindows = context.getStateStore(REFERENCE_STORE);
     long now = now();
     try (KeyValueIterator<String, Long> it = emitted.prefixScan(ORIGIN_PREFIX, new StringSerializer())) {
@@ -323,11 +323,11 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
     String pairKey = ObservationBatch.key(source, stream == StreamKind.RAW ? StreamKind.EDITED : StreamKind.RAW);
     byte[] pairBytes = windows.fetch(pairKey, start);
     WindowSummary pair = pairBytes == null ? null : WindowSummary.fromBytes(pairBytes);
-    boolean ownHistory = settings.referenceMode().equals(DriftSettings.MODE_FIRST_WINDOWS)
-        || settings.referenceMode().equals(DriftSettings.MODE_PAIRED_RAW) && stream == StreamKind.RAW;
+    boolean ownHistory = settings.referenceMode().equals(DriftStreamConfig.MODE_FIRST_WINDOWS)
+        || settings.referenceMode().equals(DriftStreamConfig.MODE_PAIRED_RAW) && stream == StreamKind.RAW;
     Reference reference = ownHistory ? references.get(key) : null;
     if (reference == null) {
-      reference = DriftWindows.reference(settings, fileReference, key, start, this::cachedFirstWindows,
+      reference = DriftReferences.reference(settings, fileReference, key, start, this::cachedFirstWindows,
           (k, s) -> windows.fetch(k, s));
       if (ownHistory && reference != null) {
         references.put(key, reference);
@@ -335,7 +335,7 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
     }
     DriftWindow w = DriftWindows.compute(key, start, end, summary, reference, pair, settings, vocabulary);
     context.forward(new Record<>(key, (Object) w, end - 1), DRIFT_SINK);
-    DriftWindows.gauges(w).forEach((name, value) -> listener.drift(source, w.getStream(), name, value));
+    DriftGauges.gauges(w).forEach((name, value) -> listener.drift(source, w.getStream(), name, value));
     alerts(key, w);
     if (reference == null && ownHistory) {
       keepForReference(key, summary);
@@ -393,17 +393,17 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
   }
 
   public static final class Supplier implements ProcessorSupplier<String, ObservationBatch, String, Object> {
-    private final DriftSettings settings;
+    private final DriftStreamConfig settings;
     private final Reference fileReference;
     private final Vocabulary vocabulary;
     private final DriftListener listener;
     private final DriftClock clock;
 
-    public Supplier(DriftSettings settings, Reference fileReference, Vocabulary vocabulary, DriftListener listener) {
+    public Supplier(DriftStreamConfig settings, Reference fileReference, Vocabulary vocabulary, DriftListener listener) {
       this(settings, fileReference, vocabulary, listener, DriftClock.EVENT_TIME_ONLY);
     }
 
-    public Supplier(DriftSettings settings, Reference fileReference, Vocabulary vocabulary, DriftListener listener,
+    public Supplier(DriftStreamConfig settings, Reference fileReference, Vocabulary vocabulary, DriftListener listener,
         DriftClock clock) {
       this.settings = settings;
       this.fileReference = fileReference;

@@ -14,10 +14,10 @@ import io.toedit.avro.EditedDocument;
 import io.toedit.drift.DocumentObservation;
 import io.toedit.drift.StreamKind;
 import io.toedit.edit.EditConfig;
+import io.toedit.model.FakeScorer;
 import io.toedit.model.ModelSettings;
 import io.toedit.model.Models;
 import io.toedit.stream.AvroSerde;
-import io.toedit.stream.FakeScorer;
 import io.toedit.stream.PipelineConfig;
 import io.toedit.stream.PipelineStats;
 import io.toedit.stream.ToEditTopology;
@@ -104,7 +104,7 @@ class DriftTopologyTest {
   }
 
   void start(PipelineConfig cfg) {
-    FakeScorer scorer = new FakeScorer(tokenizer.vocabulary().size(), 3, Set.of());
+    FakeScorer scorer = FakeScorer.everyNth(tokenizer.vocabulary().size(), 3, Set.of());
     Properties p = new Properties();
     p.put(StreamsConfig.APPLICATION_ID_CONFIG, "toedit-drift-test");
     p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:9");
@@ -112,7 +112,7 @@ class DriftTopologyTest {
     p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
     driver = new TopologyTestDriver(ToEditTopology.build(cfg, tokenizer, scorer, EditConfig.defaults()), p,
         Instant.ofEpochMilli(T0));
-    DriftSettings d = cfg.drift();
+    DriftStreamConfig d = cfg.drift();
     observations = driver.createInputTopic(d.observationsTopic(), new StringSerializer(),
         ObservationBatch.serde().serializer());
     raw = driver.createInputTopic(cfg.inputTopic(), new ByteArraySerializer(), new ByteArraySerializer());
@@ -261,7 +261,7 @@ class DriftTopologyTest {
   @Test
   void shouldAlertWhenJsdToAProfileCrossesItsThreshold() throws Exception {
     // A profile of one vocabulary region; the stream uses another.
-    var acc = io.toedit.drift.Reference.accumulator("profile-ß", DriftSettings.defaults().summaryConfig());
+    var acc = io.toedit.drift.Reference.accumulator("profile-ß", DriftStreamConfig.defaults().summaryConfig());
     Random rnd = new Random(7);
     for (int i = 0; i < 40; i++) {
       acc.addDocument(human(rnd, T0), 10);
@@ -324,7 +324,7 @@ class DriftTopologyTest {
   @Test
   void shouldReportGaugesOfEveryClosedWindowToTheListener() {
     List<String> seen = new ArrayList<>();
-    FakeScorer scorer = new FakeScorer(tokenizer.vocabulary().size(), 3, Set.of());
+    FakeScorer scorer = FakeScorer.everyNth(tokenizer.vocabulary().size(), 3, Set.of());
     Properties p = new Properties();
     p.put(StreamsConfig.APPLICATION_ID_CONFIG, "toedit-drift-gauges");
     p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:9");
@@ -345,7 +345,7 @@ class DriftTopologyTest {
   void shouldEmitAWindowStoredBeforeARestartExactlyOnce() throws Exception {
     // A persistent RocksDB store on disk, closed and reopened by a new processor: what Streams does
     // when an instance restarts with its state directory (the changelog covers a lost disk).
-    DriftSettings settings = config().drift();
+    DriftStreamConfig settings = config().drift();
     Path dir = java.nio.file.Files.createDirectories(stateDir.resolve("restart"));
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "toedit-drift-restart");
@@ -387,7 +387,7 @@ class DriftTopologyTest {
   }
 
   static List<org.apache.kafka.streams.processor.StateStore> openStores(MockProcessorContext<String, Object> ctx,
-      DriftSettings settings) {
+      DriftStreamConfig settings) {
     WindowStore<String, byte[]> w = DriftProcessor.windowStore(settings).withLoggingDisabled().build();
     KeyValueStore<String, Long> idx = DriftProcessor.emittedStore().withLoggingDisabled().build();
     KeyValueStore<String, byte[]> ref = DriftProcessor.referenceStore().withLoggingDisabled().build();
@@ -401,13 +401,13 @@ class DriftTopologyTest {
 
   @Test
   void shouldDeclarePersistentChangeloggedStoresWithConstantNames() {
-    var supplier = new DriftProcessor.Supplier(DriftSettings.defaults(), null, tokenizer.vocabulary(),
+    var supplier = new DriftProcessor.Supplier(DriftStreamConfig.defaults(), null, tokenizer.vocabulary(),
         DriftListener.none());
     Map<String, Boolean> logged = supplier.stores().stream()
         .collect(Collectors.toMap(s -> s.name(), s -> s.loggingEnabled()));
     assertEquals(Map.of(ToEditTopology.DRIFT_WINDOW_STORE, true, ToEditTopology.DRIFT_INDEX_STORE, true,
         ToEditTopology.DRIFT_REFERENCE_STORE, true), logged);
-    WindowStore<String, byte[]> w = DriftProcessor.windowStore(DriftSettings.defaults()).withLoggingDisabled().build();
+    WindowStore<String, byte[]> w = DriftProcessor.windowStore(DriftStreamConfig.defaults()).withLoggingDisabled().build();
     assertTrue(w.persistent(), "RocksDB");
   }
 

@@ -10,7 +10,7 @@ import io.toedit.edit.EditConfig;
 import io.toedit.model.ModelSettings;
 import io.toedit.model.Models;
 import io.toedit.stream.AvroSerde;
-import io.toedit.stream.FakeScorer;
+import io.toedit.model.FakeScorer;
 import io.toedit.stream.PipelineConfig;
 import io.toedit.stream.ToEditTopology;
 import io.toedit.text.TextTokenizer;
@@ -93,7 +93,7 @@ class DriftWatermarkTest {
       }
     };
     driver = new TopologyTestDriver(ToEditTopology.build(cfg, tokenizer,
-        new FakeScorer(tokenizer.vocabulary().size(), 3, Set.of()), EditConfig.defaults(),
+        FakeScorer.everyNth(tokenizer.vocabulary().size(), 3, Set.of()), EditConfig.defaults(),
         new io.toedit.stream.PipelineStats(), listener), p, Instant.ofEpochMilli(T0));
     observations = driver.createInputTopic(cfg.drift().observationsTopic(), new StringSerializer(),
         ObservationBatch.serde().serializer());

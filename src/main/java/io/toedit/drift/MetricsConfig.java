@@ -8,9 +8,9 @@ package io.toedit.drift;
  *     three z-scores, see {@link DriftMetrics}) is at least this
  * @param minDocuments windows with fewer scored documents never fire the contamination signal
  */
-public record DriftConfig(double klAlpha, double contaminationThreshold, int minDocuments) {
+public record MetricsConfig(double klAlpha, double contaminationThreshold, int minDocuments) {
 
-  public DriftConfig {
+  public MetricsConfig {
     if (!(klAlpha > 0) || Double.isInfinite(klAlpha)) {
       throw new IllegalArgumentException("klAlpha must be finite and > 0: " + klAlpha);
     }
@@ -23,7 +23,7 @@ public record DriftConfig(double klAlpha, double contaminationThreshold, int min
   }
 
   /** alpha 0.5, threshold 2.0 (every z-score at least 2), at least 5 scored documents. */
-  public static DriftConfig defaults() {
-    return new DriftConfig(0.5, 2.0, 5);
+  public static MetricsConfig defaults() {
+    return new MetricsConfig(0.5, 2.0, 5);
   }
 }

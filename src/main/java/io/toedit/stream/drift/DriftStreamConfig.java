@@ -6,7 +6,7 @@ import static io.toedit.config.ConfigValues.integer;
 import static io.toedit.config.ConfigValues.longValue;
 import static io.toedit.config.ConfigValues.require;
 
-import io.toedit.drift.DriftConfig;
+import io.toedit.drift.MetricsConfig;
 import io.toedit.drift.SummaryConfig;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -34,7 +34,7 @@ import java.util.Properties;
  * Whatever the mode, {@code editedVsRawJsd} compares the edited and raw windows of the same source
  * and time.
  */
-public record DriftSettings(boolean enabled, String observationsTopic, String driftTopic, String alertsTopic,
+public record DriftStreamConfig(boolean enabled, String observationsTopic, String driftTopic, String alertsTopic,
     long windowSizeMs, long windowAdvanceMs, long graceMs, long retentionMs, long punctuateIntervalMs,
     String referenceMode, String referenceFile, int referenceWindows, double alertJsd, double alertEditedVsRawJsd,
     double contaminationThreshold, int contaminationMinDocuments, int buckets, int frequentMapSize, int hllLgK,
@@ -75,7 +75,7 @@ public record DriftSettings(boolean enabled, String observationsTopic, String dr
     KEYS = java.util.Collections.unmodifiableMap(k);
   }
 
-  public DriftSettings {
+  public DriftStreamConfig {
     require(!observationsTopic.isBlank() && !driftTopic.isBlank() && !alertsTopic.isBlank(),
         "toedit.drift.*.topic names must not be empty");
     require(windowSizeMs > 0, "toedit.drift.window.size.ms must be positive");
@@ -97,10 +97,10 @@ public record DriftSettings(boolean enabled, String observationsTopic, String dr
     // Validates the sketch sizes and contamination knobs with their own messages (the fields are not
     // assigned yet in a compact constructor: pass the parameters).
     summaryConfig(buckets, frequentMapSize, hllLgK, kllK);
-    driftConfig(contaminationThreshold, contaminationMinDocuments);
+    metricsConfig(contaminationThreshold, contaminationMinDocuments);
   }
 
-  public static DriftSettings defaults() {
+  public static DriftStreamConfig defaults() {
     return fromProperties(new Properties());
   }
 
@@ -110,7 +110,7 @@ public record DriftSettings(boolean enabled, String observationsTopic, String dr
    * ({@code application.id} of {@code props}, else {@value #DEFAULT_APPLICATION_ID}), so two
    * applications on one cluster never share it.
    */
-  public static DriftSettings fromProperties(Properties props) {
+  public static DriftStreamConfig fromProperties(Properties props) {
     Map<String, String> v = new LinkedHashMap<>(KEYS);
     for (String name : props.stringPropertyNames()) {
       if (KEYS.containsKey(name)) {
@@ -121,7 +121,7 @@ public record DriftSettings(boolean enabled, String observationsTopic, String dr
       v.put("toedit.drift.observations.topic",
           props.getProperty("application.id", DEFAULT_APPLICATION_ID).strip() + "-drift-observations");
     }
-    return new DriftSettings(bool(v, "toedit.drift.enabled"), v.get("toedit.drift.observations.topic"),
+    return new DriftStreamConfig(bool(v, "toedit.drift.enabled"), v.get("toedit.drift.observations.topic"),
         v.get("toedit.drift.topic"), v.get("toedit.drift.alerts.topic"), longValue(v, "toedit.drift.window.size.ms"),
         longValue(v, "toedit.drift.window.advance.ms"), longValue(v, "toedit.drift.grace.ms"), longValue(v, "toedit.drift.retention.ms"),
         longValue(v, "toedit.drift.punctuate.interval.ms"), v.get("toedit.drift.reference").toLowerCase(Locale.ROOT),
@@ -169,8 +169,8 @@ public record DriftSettings(boolean enabled, String observationsTopic, String dr
     return summaryConfig(buckets, frequentMapSize, hllLgK, kllK);
   }
 
-  public DriftConfig driftConfig() {
-    return driftConfig(contaminationThreshold, contaminationMinDocuments);
+  public MetricsConfig metricsConfig() {
+    return metricsConfig(contaminationThreshold, contaminationMinDocuments);
   }
 
   private static SummaryConfig summaryConfig(int buckets, int frequentMapSize, int hllLgK, int kllK) {
@@ -181,9 +181,9 @@ public record DriftSettings(boolean enabled, String observationsTopic, String dr
     }
   }
 
-  private static DriftConfig driftConfig(double contaminationThreshold, int contaminationMinDocuments) {
+  private static MetricsConfig metricsConfig(double contaminationThreshold, int contaminationMinDocuments) {
     try {
-      return new DriftConfig(0.5, contaminationThreshold, contaminationMinDocuments);
+      return new MetricsConfig(0.5, contaminationThreshold, contaminationMinDocuments);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("toedit.drift.contamination.*: " + e.getMessage(), e);
     }
