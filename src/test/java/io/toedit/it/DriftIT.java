@@ -157,7 +157,8 @@ class DriftIT {
         assertEquals(Set.of("source", "stream", "start", "end", "documents", "tokens", "meanNll", "perplexity", "jsd",
             "klSmoothed", "top1pctBucketShare", "top40BigramShare", "distinct1", "distinct2", "distinct3", "entropy2",
             "editRate", "overThresholdRate", "editedVsRawJsd", "contaminationScore", "contaminated", "probHistogram",
-            "topNgrams"), keys);
+            "topNgrams", "lateDocuments"), keys);
+        assertEquals(0, list.get(0).get("lateDocuments").asLong(), "no document of this run was late");
         assertEquals(t0, list.get(0).get("start").asLong());
         assertEquals(PER_WINDOW, list.get(0).get("documents").asInt());
         assertEquals(1, list.get(2).get("documents").asInt());
