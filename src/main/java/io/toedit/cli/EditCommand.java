@@ -93,9 +93,14 @@ public final class EditCommand implements Callable<Integer> {
       description = "Chunks edited at once (default: the number of scoring workers).")
   Integer concurrentChunks;
 
-  @Option(names = "--batched-scoring",
-      description = "Score a whole chunk in batched forward passes (faster on a GPU). Default: one forward pass "
-          + "per document, so the output does not depend on the chunking in its last bits.")
+  @Option(names = "--scoring", paramLabel = "MODE", defaultValue = "batched",
+      description = "batched: one scorer call per chunk, packed into length-sorted forward passes (bit-identical "
+          + "to per-document on CPU); per-document: one call per document, for bit-exact replay on a GPU "
+          + "(default: ${DEFAULT-VALUE}).")
+  String scoring;
+
+  /** Kept so existing scripts still parse: batched scoring is the default now. */
+  @Option(names = "--batched-scoring", hidden = true, description = "Deprecated: batched scoring is the default.")
   boolean batchedScoring;
 
   @Option(names = "--batch-size", hidden = true, paramLabel = "N",
@@ -144,7 +149,7 @@ public final class EditCommand implements Callable<Integer> {
     boolean showProgress = progress != null ? progress : System.console() != null;
     try (TextTokenizer tokenizer = Models.openTokenizer(settings); Scorer scorer = Models.openScorer(settings)) {
       DocumentEditor editor = new DocumentEditor(tokenizer, scorer, new Editor(config, tokenizer.vocabulary()),
-          batchedScoring ? DocumentEditor.ScoringMode.BATCHED : DocumentEditor.ScoringMode.PER_DOCUMENT);
+          scoringMode(batchedScoring ? "batched" : scoring));
       out.printf(Locale.ROOT, "edit %s -> %s: model %s on %s, context token %s, %s%n", input, output, scorer.modelId(),
           scorer.device(), tokenizer.contextToken().describe(), config.parameters());
       out.flush();
@@ -210,6 +215,17 @@ public final class EditCommand implements Callable<Integer> {
       long t = Math.round(seconds);
       return t >= 3600 ? String.format(Locale.ROOT, "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60)
           : String.format(Locale.ROOT, "%d:%02d", t / 60, t % 60);
+    }
+  }
+
+  static DocumentEditor.ScoringMode scoringMode(String name) {
+    switch (name.strip().toLowerCase(Locale.ROOT)) {
+      case "batched":
+        return DocumentEditor.ScoringMode.BATCHED;
+      case "per-document":
+        return DocumentEditor.ScoringMode.PER_DOCUMENT;
+      default:
+        throw new IllegalArgumentException("--scoring must be batched or per-document, got '" + name + "'");
     }
   }
 }

@@ -47,16 +47,19 @@ public final class RunCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "42", description = "Seed of the per-(document, position) draws (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--create-topics", defaultValue = "true", negatable = true, fallbackValue = "true",
-      description = "Create missing pipeline topics at start (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--create-topics", defaultValue = "false", negatable = true, fallbackValue = "true",
+      description = "Create missing pipeline topics (input, edited, dead-letter, scored) at start (default: "
+          + "${DEFAULT-VALUE}: they must exist).")
   boolean createTopics;
 
-  @Option(names = "--partitions", defaultValue = "1", description = "Partitions of topics created here (default: ${DEFAULT-VALUE}).")
-  int partitions;
+  @Option(names = "--partitions", description = "Partitions of topics created by --create-topics (default: the "
+      + "cluster's num.partitions).")
+  Integer partitions;
 
-  @Option(names = "--replication-factor", defaultValue = "1",
-      description = "Replication factor of topics created here (default: ${DEFAULT-VALUE}).")
-  short replication;
+  @Option(names = "--replication-factor",
+      description = "Replication factor of topics created by --create-topics (default: the cluster's "
+          + "default.replication.factor).")
+  Short replication;
 
   @Option(names = "--progress-interval-s", defaultValue = "10",
       description = "Seconds between progress lines (default: ${DEFAULT-VALUE}).")

@@ -47,7 +47,9 @@ import org.apache.kafka.streams.StreamsConfig;
  * {@code toedit.microbatch.max.tokens} (the pipeline's micro-batch), sorted by length within a chunk.
  * End-to-end: the input topic is filled first; the clock runs from {@code KafkaStreams.start()} until
  * a read_committed consumer has seen one output (edited or dead letter) per input record, so Streams
- * start-up, validation, tokenization, editing, Avro encoding and transactions all count.
+ * start-up, validation, tokenization, editing, Avro encoding and transactions all count. The
+ * amortised figure leaves start-up out: it runs from the first committed output to the last and
+ * counts the documents after the first commit (the steady state of a long-running application).
  */
 public final class PipelineBench {
 
@@ -82,6 +84,7 @@ public final class PipelineBench {
       double[] scoringCpu = new double[runs];
       double[] e2e = new double[runs];
       double[] e2eCpu = new double[runs];
+      double[] steadyRate = new double[runs];
       Path work = Files.createTempDirectory("toedit-bench-");
       try (LocalBroker broker = LocalBroker.start(work.resolve("broker"), 0)) {
         for (int r = 0; r < runs; r++) {
@@ -91,12 +94,14 @@ public final class PipelineBench {
           out.printf(Locale.ROOT, "scoring-only run %d: %.2f s  %.1f docs/s  %.0f tokens/s  %.0f tokens/CPU-s%n", r + 1,
               scoring[r], docs.size() / scoring[r], tokens / scoring[r], tokens / scoringCpu[r]);
           cpu0 = cpuSeconds();
-          e2e[r] = endToEnd(broker.bootstrapServers(), work.resolve("state-" + r), "bench" + r, docs, tokenizer,
-              scorer);
+          double[] timing = endToEnd(broker.bootstrapServers(), work.resolve("state-" + r), "bench" + r, docs,
+              tokenizer, scorer);
+          e2e[r] = timing[0];
+          steadyRate[r] = timing[1];
           e2eCpu[r] = cpuSeconds() - cpu0;
           out.printf(Locale.ROOT, "end-to-end run %d: %.2f s  %.1f docs/s  %.0f tokens/s  %.0f tokens/CPU-s "
-              + "(this JVM; the broker's CPU is not counted)%n", r + 1, e2e[r], docs.size() / e2e[r], tokens / e2e[r],
-              tokens / e2eCpu[r]);
+              + "(this JVM; the broker's CPU is not counted); start-up amortised %.1f docs/s%n", r + 1, e2e[r],
+              docs.size() / e2e[r], tokens / e2e[r], tokens / e2eCpu[r], steadyRate[r]);
         }
       } finally {
         Demo.deleteTree(work);
@@ -105,8 +110,10 @@ public final class PipelineBench {
       double e = median(e2e);
       out.printf(Locale.ROOT, "median scoring-only: %.1f docs/s %.0f tokens/s%n", docs.size() / s, tokens / s);
       out.printf(Locale.ROOT, "median end-to-end:   %.1f docs/s %.0f tokens/s%n", docs.size() / e, tokens / e);
-      out.printf(Locale.ROOT, "end-to-end / scoring-only: %.1f %% (wall clock), %.1f %% (tokens per CPU-second)%n",
-          100.0 * s / e, 100.0 * median(scoringCpu) / median(e2eCpu));
+      out.printf(Locale.ROOT, "median end-to-end, start-up amortised: %.1f docs/s%n", median(steadyRate));
+      out.printf(Locale.ROOT, "end-to-end / scoring-only: %.1f %% (wall clock), %.1f %% (start-up amortised), "
+          + "%.1f %% (tokens per CPU-second)%n", 100.0 * s / e, 100.0 * median(steadyRate) / (docs.size() / s),
+          100.0 * median(scoringCpu) / median(e2eCpu));
     }
   }
 
@@ -140,7 +147,8 @@ public final class PipelineBench {
     scorer.score(sorted);
   }
 
-  static double endToEnd(String bootstrap, Path stateDir, String prefix, List<String[]> docs, TextTokenizer tokenizer,
+  /** Seconds from start to the last output, and documents/s from the first committed output to the last. */
+  static double[] endToEnd(String bootstrap, Path stateDir, String prefix, List<String[]> docs, TextTokenizer tokenizer,
       Scorer scorer) throws Exception {
     Properties props = new Properties();
     props.setProperty("bootstrap.servers", bootstrap);
@@ -175,6 +183,8 @@ public final class PipelineBench {
       long t0 = System.nanoTime();
       try (PipelineRunner runner = PipelineRunner.start(props, tokenizer, scorer, EditConfig.defaults())) {
         long seen = 0;
+        long firstSeen = 0;
+        long firstAt = 0;
         long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
         while (seen < docs.size()) {
           if (System.nanoTime() > deadline || runner.failure() != null) {
@@ -182,8 +192,14 @@ public final class PipelineBench {
                 runner.failure());
           }
           seen += consumer.poll(Duration.ofMillis(50)).count();
+          if (firstSeen == 0 && seen > 0) {
+            firstSeen = seen;
+            firstAt = System.nanoTime();
+          }
         }
-        return (System.nanoTime() - t0) / 1e9;
+        long end = System.nanoTime();
+        double steady = seen > firstSeen ? (seen - firstSeen) / ((end - firstAt) / 1e9) : Double.NaN;
+        return new double[] {(end - t0) / 1e9, steady};
       }
     }
   }

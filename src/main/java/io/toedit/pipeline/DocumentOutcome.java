@@ -7,10 +7,11 @@ import io.toedit.text.Tokenized;
 /**
  * What happened to one document: either it was tokenized, scored and edited ({@link #ok()}), or
  * {@code failure} says why not and {@code stage} where ({@code tokenize}, {@code score} or
- * {@code edit}). Fields of stages not reached are {@code null}.
+ * {@code edit}). A failure can be an {@link Error} (e.g. {@link OutOfMemoryError}) caught for this
+ * document alone. Fields of stages not reached are {@code null}.
  */
 public record DocumentOutcome(String id, Tokenized tokens, TokenScores scores, EditResult result,
-    Exception failure, String stage) {
+    Throwable failure, String stage) {
 
   public boolean ok() {
     return failure == null;
@@ -29,7 +30,7 @@ public record DocumentOutcome(String id, Tokenized tokens, TokenScores scores, E
     return new DocumentOutcome(id, tokens, scores, result, null, "done");
   }
 
-  public static DocumentOutcome failed(String id, Tokenized tokens, Exception failure, String stage) {
+  public static DocumentOutcome failed(String id, Tokenized tokens, Throwable failure, String stage) {
     return new DocumentOutcome(id, tokens, null, null, failure, stage);
   }
 }

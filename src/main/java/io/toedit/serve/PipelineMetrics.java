@@ -124,6 +124,14 @@ public final class PipelineMetrics implements DriftListener {
     }).set(value);
   }
 
+  /** Counts late drift documents: {@code toedit_drift_late_documents_total{source}}. */
+  @Override
+  public void late(String source, long documents) {
+    io.micrometer.core.instrument.Counter.builder("toedit.drift.late.documents")
+        .description("Documents left out of the drift statistics because their window had closed")
+        .tags(Tags.of("source", source)).register(registry).increment(documents);
+  }
+
   /** The {@code /api/status} document: totals and whole-run rates. */
   public Map<String, Object> status() {
     PipelineStats.Snapshot s = stats.get();

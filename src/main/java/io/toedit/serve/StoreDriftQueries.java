@@ -112,12 +112,16 @@ public final class StoreDriftQueries implements DriftQueries {
     ReadOnlyWindowStore<String, byte[]> windows = windowStore();
     ReadOnlyKeyValueStore<String, byte[]> refs = referenceStore();
     List<Map<String, Object>> out = new ArrayList<>();
+    Long late = index.get(io.toedit.stream.drift.DriftProcessor.LATE_PREFIX + source);
     try (WindowStoreIterator<byte[]> it = windows.fetch(key, Instant.ofEpochMilli(Math.max(0, fromMs)),
         Instant.ofEpochMilli(toMs))) {
       while (it.hasNext()) {
         var kv = it.next();
-        out.add(DriftWindowJson.json(DriftWindows.fromStores(key, kv.key, kv.value, windows, refs, settings,
-            fileReference, vocabulary)));
+        Map<String, Object> w = new java.util.LinkedHashMap<>(DriftWindowJson.json(DriftWindows.fromStores(key, kv.key,
+            kv.value, windows, refs, settings, fileReference, vocabulary)));
+        // documents of this source dropped so far because their window had closed (all windows)
+        w.put("lateDocuments", late == null ? 0L : late);
+        out.add(w);
       }
     }
     return out;

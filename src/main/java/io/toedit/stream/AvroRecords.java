@@ -81,9 +81,24 @@ public final class AvroRecords {
   /** A dead letter carrying the original bytes unchanged. */
   static DeadLetter deadLetter(String topic, int partition, long offset, byte[] key, byte[] value, String documentId,
       String errorClass, String reason, String stage, long timeMs) {
+    return deadLetter(topic, partition, offset, key, value, documentId, errorClass, reason, stage, timeMs,
+        Integer.MAX_VALUE);
+  }
+
+  /**
+   * A dead letter carrying at most {@code maxValueBytes} of the original value (its first bytes,
+   * {@code valueTruncated} set), always with the original's length and SHA-256.
+   */
+  static DeadLetter deadLetter(String topic, int partition, long offset, byte[] key, byte[] value, String documentId,
+      String errorClass, String reason, String stage, long timeMs, int maxValueBytes) {
+    boolean truncated = value != null && value.length > maxValueBytes;
+    byte[] kept = truncated ? java.util.Arrays.copyOf(value, maxValueBytes) : value;
     return DeadLetter.newBuilder()
         .setKey(key == null ? null : ByteBuffer.wrap(key))
-        .setValue(value == null ? null : ByteBuffer.wrap(value))
+        .setValue(kept == null ? null : ByteBuffer.wrap(kept))
+        .setValueLength(value == null ? null : (long) value.length)
+        .setValueSha256(value == null ? null : OutputRecords.sha256Hex(value))
+        .setValueTruncated(truncated)
         .setTopic(topic)
         .setPartition(partition)
         .setOffset(offset)

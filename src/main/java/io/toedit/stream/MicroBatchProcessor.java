@@ -39,6 +39,18 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * and the input offsets commit in one transaction: after a crash the buffer is restored from its
  * changelog as of the last commit, and the input after that commit is read again, so every record
  * is either in the restored buffer or re-read, never both and never neither.
+ *
+ * <p><b>Time bound.</b> All of a flush runs inside one transaction, which the broker aborts after
+ * {@code transaction.timeout.ms}. So a flush scores the buffer in passes (length-sorted groups up to
+ * the token budget), each pass capped at the tokens the scorer did in the flush budget
+ * ({@link PipelineConfig#effectiveFlushMaxMs()}) at its recently measured tokens/s, and stops once
+ * the next pass would overrun the budget. What it did not score stays buffered and is flushed at the
+ * next punctuation, after a commit. Before the first measurement a pass holds one document.
+ *
+ * <p><b>Size.</b> Every record is size-checked before it is forwarded ({@link OutputRecords}): a
+ * scored document too large is split into parts, an observation batch is split in halves, a dead
+ * letter keeps a bounded prefix of the original bytes, and an edited document that cannot fit is
+ * dead-lettered (stage {@code output}).
  */
 final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Object> {
 
@@ -47,6 +59,8 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
   static final String DLQ_SINK = "dlq-sink";
   /** Observation batches for the drift statistics, one record per (source, stream) per micro-batch. */
   static final String DRIFT_OBSERVATIONS_SINK = "drift-observations-sink";
+  /** Document timestamps further ahead of the wall clock are not used as record timestamps. */
+  static final long MAX_FUTURE_TIMESTAMP_MS = 3_600_000;
   /** The drift source of documents without a {@code source}. */
   static final String DEFAULT_SOURCE = "default";
 
@@ -58,6 +72,11 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
   private final InputDecoder decoder;
   private final java.util.concurrent.ExecutorService pool;
   private final int parallelism;
+  private final OutputRecords output;
+  /** Moving average of the scorer's tokens/s over this task's passes; 0 until the first pass. */
+  private double tokensPerSecond;
+  /** Set when a flush stopped at its time budget with documents left: flush again at the next punctuation. */
+  private boolean flushPending;
 
   private ProcessorContext<Object, Object> context;
   private KeyValueStore<Bytes, byte[]> buffer;
@@ -82,6 +101,7 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
     this.modelId = modelId;
     this.stats = stats;
     this.decoder = new InputDecoder(config);
+    this.output = new OutputRecords(config);
   }
 
   @Override
@@ -139,12 +159,16 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
   }
 
   private void onWallClock(long nowMs) {
-    if (bufferedRecords > 0 && nowMs - oldestWallClockMs >= config.batchMaxLatencyMs()) {
+    if (bufferedRecords > 0 && (flushPending || nowMs - oldestWallClockMs >= config.batchMaxLatencyMs())) {
       flush();
     }
   }
 
-  /** Scores and edits everything buffered, forwards the results in input order, empties the buffer. */
+  /**
+   * Scores and edits what is buffered, in passes, within the flush's time budget; forwards the
+   * results in input order and deletes them from the buffer. Whatever is left waits for the next
+   * punctuation.
+   */
   private void flush() {
     List<KeyValue<Bytes, BufferedRecord>> entries = new ArrayList<>(bufferedRecords);
     try (KeyValueIterator<Bytes, byte[]> it = buffer.all()) {
@@ -153,12 +177,14 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
         entries.add(KeyValue.pair(kv.key, BufferedRecord.decode(kv.value)));
       }
     }
+    flushPending = false;
     if (entries.isEmpty()) {
-      resetCounters();
+      resetCounters(0, 0);
       return;
     }
     // Decode again (the buffer keeps the original bytes, which a dead letter must carry).
     RawDocument[] docs = new RawDocument[entries.size()];
+    boolean[] done = new boolean[entries.size()];
     List<Integer> toScore = new ArrayList<>(entries.size());
     for (int i = 0; i < entries.size(); i++) {
       BufferedRecord r = entries.get(i).value;
@@ -167,42 +193,60 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
         toScore.add(i);
       } catch (RejectedRecordException e) {
         forwardDeadLetter(r, null, e.errorClass(), e.getMessage(), e.stage());
+        done[i] = true;
       }
     }
     // Similar lengths side by side: the scorer pads each forward pass to its longest sequence.
     toScore.sort(Comparator.comparingInt(i -> entries.get(i).value.tokens()));
-    // A buffer over the token budget (the last record crossed it, or a restored buffer filled under a
-    // larger budget) is scored in budget-sized chunks; a single record over the budget goes alone.
+    long budgetMs = config.effectiveFlushMaxMs();
+    stats.passBudgetMs = budgetMs;
     DocumentOutcome[] byEntry = new DocumentOutcome[entries.size()];
     long startNanos = System.nanoTime();
     long batchTokens = 0;
+    int scoredDocs = 0;
     int from = 0;
     while (from < toScore.size()) {
+      long cap = passTokenCap(budgetMs);
+      stats.passTokens = cap;
       int to = from;
       long chunkTokens = 0;
       while (to < toScore.size()
-          && (to == from || chunkTokens + entries.get(toScore.get(to)).value.tokens() <= config.batchMaxTokens())) {
+          && (to == from || chunkTokens + entries.get(toScore.get(to)).value.tokens() <= cap)) {
         chunkTokens += entries.get(toScore.get(to)).value.tokens();
         to++;
+      }
+      if (from > 0 && tokensPerSecond > 0) {
+        // Would this pass overrun the flush budget? Leave it for the next flush (after a commit).
+        double elapsedMs = (System.nanoTime() - startNanos) / 1e6;
+        if (elapsedMs + 1000.0 * chunkTokens / tokensPerSecond > budgetMs) {
+          break;
+        }
       }
       List<SourceDocument> sources = new ArrayList<>(to - from);
       for (int i : toScore.subList(from, to)) {
         sources.add(new SourceDocument(docs[i].getId(), docs[i].getText()));
       }
+      long passStart = System.nanoTime();
       List<DocumentOutcome> outcomes = editInParallel(sources);
-      if (outcomes.size() != sources.size()) {
-        throw new IllegalStateException("DocumentEditor returned " + outcomes.size() + " outcomes for "
-            + sources.size() + " documents");
-      }
+      measure(chunkTokens, System.nanoTime() - passStart);
       for (int j = 0; j < sources.size(); j++) {
         byEntry[toScore.get(from + j)] = outcomes.get(j);
+        done[toScore.get(from + j)] = true;
       }
       batchTokens += chunkTokens;
+      scoredDocs += sources.size();
       from = to;
     }
     long batchNanos = System.nanoTime() - startNanos;
-    stats.batchDone(toScore.size(), batchTokens, batchNanos);
+    stats.batchDone(scoredDocs, batchTokens, batchNanos);
+    int left = 0;
+    long leftTokens = 0;
     for (int i = 0; i < entries.size(); i++) {
+      if (!done[i]) {
+        left++;
+        leftTokens += entries.get(i).value.tokens();
+        continue;
+      }
       DocumentOutcome o = byEntry[i];
       if (o != null) {
         forwardOutcome(entries.get(i).value, docs[i], o);
@@ -210,7 +254,28 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
       buffer.delete(entries.get(i).key);
     }
     forwardObservations();
-    resetCounters();
+    resetCounters(left, leftTokens);
+    if (left > 0) {
+      flushPending = true;
+      oldestWallClockMs = context.currentSystemTimeMs();
+    }
+  }
+
+  /** The most tokens one pass may hold: the token budget, and what the scorer does in the flush budget. */
+  private long passTokenCap(long budgetMs) {
+    if (tokensPerSecond <= 0) {
+      return 1; // not measured yet: one document per pass (a pass always takes at least one)
+    }
+    return Math.max(1, Math.min(config.batchMaxTokens(), (long) (tokensPerSecond * budgetMs / 1000.0)));
+  }
+
+  private void measure(long tokens, long nanos) {
+    if (tokens <= 0 || nanos <= 0) {
+      return;
+    }
+    double rate = tokens / (nanos / 1e9);
+    tokensPerSecond = tokensPerSecond <= 0 ? rate : 0.7 * tokensPerSecond + 0.3 * rate;
+    stats.tokensPerSecond = tokensPerSecond;
   }
 
   /**
@@ -219,9 +284,10 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
    * order. The outcome of a document does not depend on how documents are grouped.
    */
   private List<DocumentOutcome> editInParallel(List<SourceDocument> sources) {
-    int groups = Math.min(parallelism, sources.size());
+    // Batched scoring: one call, the scorer spreads its forward passes over its own workers.
+    int groups = config.perDocumentScoring() ? Math.min(parallelism, sources.size()) : 1;
     if (groups <= 1 || pool == null) {
-      return documentEditor.process(sources);
+      return safeProcess(sources);
     }
     List<List<SourceDocument>> parts = new ArrayList<>(groups);
     for (int g = 0; g < groups; g++) {
@@ -232,7 +298,7 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
     }
     List<java.util.concurrent.Future<List<DocumentOutcome>>> futures = new ArrayList<>(groups);
     for (List<SourceDocument> part : parts) {
-      futures.add(pool.submit(() -> documentEditor.process(part)));
+      futures.add(pool.submit(() -> safeProcess(part)));
     }
     DocumentOutcome[] out = new DocumentOutcome[sources.size()];
     for (int g = 0; g < groups; g++) {
@@ -243,6 +309,9 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
         Thread.currentThread().interrupt();
         throw new IllegalStateException("interrupted while editing a micro-batch", e);
       } catch (java.util.concurrent.ExecutionException e) {
+        if (e.getCause() instanceof RuntimeException re) {
+          throw re; // a broken model
+        }
         throw new IllegalStateException("editing a micro-batch failed: " + e.getCause(), e.getCause());
       }
       for (int j = 0; j < got.size(); j++) {
@@ -252,32 +321,93 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
     return List.of(out);
   }
 
-  private void resetCounters() {
-    stats.buffered.add(-bufferedRecords);
-    bufferedRecords = 0;
-    bufferedTokens = 0;
+  /**
+   * {@link DocumentEditor#process}, which handles each document's failure itself; should the call as
+   * a whole fail (a bug, an Error outside scoring), the documents are processed in halves until the
+   * failing one is alone and reported as failed in stage {@code edit}. A broken model propagates.
+   */
+  private List<DocumentOutcome> safeProcess(List<SourceDocument> sources) {
+    try {
+      List<DocumentOutcome> out = documentEditor.process(sources);
+      if (out.size() != sources.size()) {
+        throw new IllegalStateException("DocumentEditor returned " + out.size() + " outcomes for "
+            + sources.size() + " documents");
+      }
+      return out;
+    } catch (DocumentEditor.BrokenModelException e) {
+      throw e;
+    } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
+      if (sources.size() == 1) {
+        return List.of(DocumentOutcome.failed(sources.get(0).id(), null, e, "edit"));
+      }
+      int mid = sources.size() / 2;
+      List<DocumentOutcome> out = new ArrayList<>(safeProcess(sources.subList(0, mid)));
+      out.addAll(safeProcess(sources.subList(mid, sources.size())));
+      return out;
+    }
+  }
+
+  private void resetCounters(int left, long leftTokens) {
+    stats.buffered.add(left - bufferedRecords);
+    bufferedRecords = left;
+    bufferedTokens = leftTokens;
   }
 
   private void forwardOutcome(BufferedRecord r, RawDocument doc, DocumentOutcome o) {
     if (!o.ok()) {
-      Exception f = o.failure();
-      forwardDeadLetter(r, doc.getId(), f.getClass().getName(), o.reason(), o.stage());
+      Throwable f = o.failure();
+      Throwable shown = f instanceof DocumentEditor.ScoringFailedException && f.getCause() != null ? f.getCause() : f;
+      forwardDeadLetter(r, doc.getId(), shown.getClass().getName(), o.reason(), o.stage());
       return;
+    }
+    long timestamp = outputTimestamp(doc, r);
+    byte[] key = OutputRecords.utf8(doc.getId());
+    byte[] edited = output.edited(AvroRecords.edited(doc, o.result(), modelId, config.includeOriginal()));
+    if (!output.fits(key, edited)) {
+      forwardDeadLetter(r, doc.getId(), "io.toedit.stream.RecordTooLarge", "output failed: the EditedDocument is "
+          + edited.length + " bytes, over the output limit of " + output.limit() + " bytes (the smallest of the "
+          + "producer's max.request.size and the output topics' max.message.bytes, see toedit.output.max.record.bytes)",
+          "output");
+      return;
+    }
+    List<byte[]> scored = List.of();
+    if (config.scoredEnabled()) {
+      scored = output.scoredParts(AvroRecords.scored(doc, o.scores(), modelId, config.scoredTopK()), key);
+      if (scored.isEmpty()) {
+        forwardDeadLetter(r, doc.getId(), "io.toedit.stream.RecordTooLarge", "output failed: not even one token "
+            + "position of the ScoredDocument fits the output limit of " + output.limit() + " bytes", "output");
+        return;
+      }
+      if (scored.size() > 1) {
+        stats.scoredParts.add(scored.size());
+      }
     }
     stats.edited.increment();
     stats.tokens.add(o.result().tokens());
     stats.overThreshold.add(o.result().overThreshold());
     stats.changed.add(o.result().changed());
     stats.deleted.add(o.result().deleted());
-    if (config.scoredEnabled()) {
-      context.forward(new Record<Object, Object>(doc.getId(),
-          AvroRecords.scored(doc, o.scores(), modelId, config.scoredTopK()), r.timestamp()), SCORED_SINK);
+    for (byte[] part : scored) {
+      context.forward(new Record<Object, Object>(doc.getId(), part, timestamp), SCORED_SINK);
     }
-    context.forward(new Record<Object, Object>(doc.getId(),
-        AvroRecords.edited(doc, o.result(), modelId, config.includeOriginal()), r.timestamp()), EDITED_SINK);
+    context.forward(new Record<Object, Object>(doc.getId(), edited, timestamp), EDITED_SINK);
     if (config.drift().enabled()) {
-      observe(doc, r.timestamp(), o);
+      observe(doc, timestamp, o);
     }
+  }
+
+  /**
+   * The document's own timestamp (JSON {@code timestamp}, Avro {@code RawDocument.timestamp}) when it
+   * has one a broker accepts, else the input record's. Brokers refuse records more than
+   * {@code log.message.timestamp.after.max.ms} (default 1 hour) ahead of their clock, and such a
+   * refusal would abort the transaction on every replay.
+   */
+  private long outputTimestamp(RawDocument doc, BufferedRecord r) {
+    if (doc.getTimestamp() == null) {
+      return r.timestamp();
+    }
+    long t = doc.getTimestamp().toEpochMilli();
+    return t >= 0 && t <= context.currentSystemTimeMs() + MAX_FUTURE_TIMESTAMP_MS ? t : r.timestamp();
   }
 
   /**
@@ -327,11 +457,30 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
   /** One record per (source, stream) with the micro-batch's observations, at their latest timestamp. */
   private void forwardObservations() {
     for (Map.Entry<String, List<DocumentObservation>> e : observations.entrySet()) {
-      DocumentObservation first = e.getValue().get(0);
-      ObservationBatch batch = new ObservationBatch(first.source(), first.stream(), e.getValue());
-      context.forward(new Record<Object, Object>(e.getKey(), batch, batch.maxTimestamp()), DRIFT_OBSERVATIONS_SINK);
+      forwardObservations(e.getKey(), e.getValue());
     }
     observations.clear();
+  }
+
+  /** One record, or halves of the list until each fits; one observation alone too large is dropped (counted). */
+  private void forwardObservations(String key, List<DocumentObservation> docs) {
+    DocumentObservation first = docs.get(0);
+    ObservationBatch batch = new ObservationBatch(first.source(), first.stream(), docs);
+    byte[] bytes = batch.encode();
+    if (output.fits(OutputRecords.utf8(key), bytes)) {
+      // The origin (this task's input partition) gives the drift processor one watermark per partition.
+      org.apache.kafka.common.header.internals.RecordHeaders headers =
+          new org.apache.kafka.common.header.internals.RecordHeaders();
+      headers.add(io.toedit.stream.drift.DriftProcessor.ORIGIN_HEADER,
+          OutputRecords.utf8(Integer.toString(context.taskId().partition())));
+      context.forward(new Record<Object, Object>(key, bytes, batch.maxTimestamp(), headers), DRIFT_OBSERVATIONS_SINK);
+    } else if (docs.size() == 1) {
+      stats.droppedObservations.increment();
+    } else {
+      int mid = docs.size() / 2;
+      forwardObservations(key, docs.subList(0, mid));
+      forwardObservations(key, docs.subList(mid, docs.size()));
+    }
   }
 
   private void forwardDeadLetter(BufferedRecord r, String id, String errorClass, String reason, String stage) {
@@ -342,7 +491,8 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
   private void forwardDeadLetter(String topic, int partition, long offset, byte[] key, byte[] value, String id,
       String errorClass, String reason, String stage, long timestamp) {
     stats.deadLettered.increment();
-    context.forward(new Record<Object, Object>(key, AvroRecords.deadLetter(topic, partition, offset, key, value, id,
-        errorClass, reason, stage, context.currentSystemTimeMs()), timestamp), DLQ_SINK);
+    OutputRecords.KeyValueBytes kv = output.deadLetter(topic, partition, offset, key, value, id, errorClass, reason,
+        stage, context.currentSystemTimeMs());
+    context.forward(new Record<Object, Object>(kv.key(), kv.value(), timestamp), DLQ_SINK);
   }
 }

@@ -1,11 +1,13 @@
 package io.toedit.stream;
 
 import static io.toedit.config.ConfigValues.bool;
+import static io.toedit.config.ConfigValues.finite;
 import static io.toedit.config.ConfigValues.integer;
 import static io.toedit.config.ConfigValues.longValue;
 import static io.toedit.config.ConfigValues.require;
 
 import io.toedit.config.RenamedKeys;
+import io.toedit.stream.drift.DriftClock;
 import io.toedit.stream.drift.DriftStreamConfig;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -38,11 +40,46 @@ import org.slf4j.LoggerFactory;
  * @param batchParallelism documents of one micro-batch edited concurrently (each document is scored
  *     in its own call, see {@code DocumentEditor}); 0 means one per available core
  * @param drift the {@code toedit.drift.*} settings of the windowed drift statistics
+ * @param outputFormat {@code avro} (single-object encoding) or {@code json} (one UTF-8 object per
+ *     record, same fields) for the edited, scored and dead-letter topics
+ * @param maxRecordBytes largest record (key + value + overhead) the application writes; 0 means
+ *     "found at start-up": the smallest of the producer's {@code max.request.size} and the output
+ *     topics' {@code max.message.bytes} ({@link PipelineRunner} resolves it)
+ * @param dlqMaxValueBytes a dead letter keeps at most this many bytes of the original value (plus
+ *     its length and SHA-256)
+ * @param scoringMode {@code batched} (one scorer call per length-sorted group up to the token
+ *     budget) or {@code per-document} (one scorer call per document: bit-exact replay on any device)
+ * @param scoreRetries extra attempts for a document whose scoring failed, with backoff, before it is
+ *     dead-lettered
+ * @param scoreRetryBackoffMs wait before the first retry (doubled for each further one)
+ * @param brokenModelAfter this many documents in a row failing to score, none succeeding, means the
+ *     model is broken: the application stops instead of dead-lettering everything
+ * @param flushFraction fraction of {@code transaction.timeout.ms} one flush of the micro-batch may
+ *     take; the micro-batch is scored in passes sized from the scorer's measured tokens/s
+ * @param flushMaxMs the time budget of one flush; 0 means {@code flushFraction} of the producer's
+ *     {@code transaction.timeout.ms} (resolved by {@link PipelineRunner}, 120 s when unknown)
+ * @param driftClock how the drift windows tell time: {@code toedit.drift.future.tolerance.ms} (document
+ *     times beyond the wall clock plus this are clamped; -1: never) and {@code toedit.drift.idle.ms}
+ *     (an input partition silent this long advances with the wall clock; -1: never), see
+ *     {@link DriftClock}
  */
 public record PipelineConfig(String inputTopic, String editedTopic, String scoredTopic, boolean scoredEnabled,
     boolean scoredTopK, String deadLetterTopic, String inputFormat, int maxChars, boolean requireKey,
     boolean includeOriginal, int batchMaxTokens, long batchMaxLatencyMs, int batchMaxRecords,
-    long punctuateIntervalMs, int batchParallelism, DriftStreamConfig drift) {
+    long punctuateIntervalMs, int batchParallelism, DriftStreamConfig drift, String outputFormat,
+    int maxRecordBytes, int dlqMaxValueBytes, String scoringMode, int scoreRetries, long scoreRetryBackoffMs,
+    int brokenModelAfter, double flushFraction, long flushMaxMs, DriftClock driftClock) {
+
+  /** The output format of the edited, scored and dead-letter topics. */
+  public static final String FORMAT_AVRO = "avro";
+  public static final String FORMAT_JSON = "json";
+  /** Scoring modes. */
+  public static final String SCORING_BATCHED = "batched";
+  public static final String SCORING_PER_DOCUMENT = "per-document";
+  /** Kafka's default {@code max.request.size} and the assumed limit when nothing else is known. */
+  public static final int KAFKA_DEFAULT_MAX_REQUEST_SIZE = 1_048_576;
+  /** The transaction timeout assumed when the producer's is unknown (the default of {@link PipelineRunner}). */
+  public static final long DEFAULT_TRANSACTION_TIMEOUT_MS = 120_000;
 
   public static final String PREFIX = "toedit.";
 
@@ -66,7 +103,18 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
     k.put("toedit.microbatch.max.records", "512");
     k.put("toedit.microbatch.punctuate.interval.ms", "50");
     k.put("toedit.microbatch.parallelism", "0");
+    k.put("toedit.microbatch.flush.fraction", "0.25");
+    k.put("toedit.microbatch.flush.max.ms", "0");
+    k.put("toedit.scoring.mode", SCORING_BATCHED);
+    k.put("toedit.score.retries", "2");
+    k.put("toedit.score.retry.backoff.ms", "100");
+    k.put("toedit.score.broken.after", "16");
+    k.put("toedit.output.format", FORMAT_AVRO);
+    k.put("toedit.output.max.record.bytes", "0");
+    k.put("toedit.dlq.max.value.bytes", "65536");
     k.putAll(DriftStreamConfig.KEYS);
+    k.put("toedit.drift.future.tolerance.ms", "5000");
+    k.put("toedit.drift.idle.ms", "30000");
     KEYS = java.util.Collections.unmodifiableMap(k);
   }
 
@@ -95,6 +143,33 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
     require(batchMaxRecords > 0, "toedit.microbatch.max.records must be positive");
     require(punctuateIntervalMs > 0, "toedit.microbatch.punctuate.interval.ms must be positive");
     require(batchParallelism >= 0, "toedit.microbatch.parallelism must be 0 (one per core) or positive");
+    require(outputFormat.equals(FORMAT_AVRO) || outputFormat.equals(FORMAT_JSON),
+        "toedit.output.format must be avro or json, got '" + outputFormat + "'");
+    require(maxRecordBytes == 0 || maxRecordBytes >= 1024,
+        "toedit.output.max.record.bytes must be 0 (found at start-up) or at least 1024");
+    require(dlqMaxValueBytes >= 0, "toedit.dlq.max.value.bytes must not be negative");
+    require(scoringMode.equals(SCORING_BATCHED) || scoringMode.equals(SCORING_PER_DOCUMENT),
+        "toedit.scoring.mode must be batched or per-document, got '" + scoringMode + "'");
+    require(scoreRetries >= 0, "toedit.score.retries must not be negative");
+    require(scoreRetryBackoffMs >= 0, "toedit.score.retry.backoff.ms must not be negative");
+    require(brokenModelAfter >= 2, "toedit.score.broken.after must be at least 2");
+    require(flushFraction > 0 && flushFraction <= 0.9, "toedit.microbatch.flush.fraction must be in (0, 0.9]");
+    require(flushMaxMs >= 0, "toedit.microbatch.flush.max.ms must not be negative");
+  }
+
+  /** The record size limit in force: {@link #maxRecordBytes()}, or Kafka's default when not resolved. */
+  public int effectiveMaxRecordBytes() {
+    return maxRecordBytes > 0 ? maxRecordBytes : KAFKA_DEFAULT_MAX_REQUEST_SIZE;
+  }
+
+  /** The time budget of one flush: {@link #flushMaxMs()}, or the fraction of the default transaction timeout. */
+  public long effectiveFlushMaxMs() {
+    return flushMaxMs > 0 ? flushMaxMs : (long) (flushFraction * DEFAULT_TRANSACTION_TIMEOUT_MS);
+  }
+
+  /** Whether documents are scored one call per document (bit-exact replay) rather than batched. */
+  public boolean perDocumentScoring() {
+    return scoringMode.equals(SCORING_PER_DOCUMENT);
   }
 
   /** {@link #batchParallelism()} with 0 resolved to the number of available cores. */
@@ -138,7 +213,12 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
         bool(v, "toedit.output.include.original"), integer(v, "toedit.microbatch.max.tokens"),
         longValue(v, "toedit.microbatch.max.latency.ms"), integer(v, "toedit.microbatch.max.records"),
         longValue(v, "toedit.microbatch.punctuate.interval.ms"), integer(v, "toedit.microbatch.parallelism"),
-        DriftStreamConfig.fromProperties(props));
+        DriftStreamConfig.fromProperties(props), v.get("toedit.output.format").toLowerCase(Locale.ROOT),
+        integer(v, "toedit.output.max.record.bytes"), integer(v, "toedit.dlq.max.value.bytes"),
+        v.get("toedit.scoring.mode").toLowerCase(Locale.ROOT), integer(v, "toedit.score.retries"),
+        longValue(v, "toedit.score.retry.backoff.ms"), integer(v, "toedit.score.broken.after"),
+        finite(v, "toedit.microbatch.flush.fraction"), longValue(v, "toedit.microbatch.flush.max.ms"),
+        new DriftClock(longValue(v, "toedit.drift.future.tolerance.ms"), longValue(v, "toedit.drift.idle.ms")));
   }
 
   /** The settings as {@code toedit.*} properties (round-trips through {@link #fromProperties}). */
@@ -159,7 +239,18 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
     p.setProperty("toedit.microbatch.max.records", Integer.toString(batchMaxRecords));
     p.setProperty("toedit.microbatch.punctuate.interval.ms", Long.toString(punctuateIntervalMs));
     p.setProperty("toedit.microbatch.parallelism", Integer.toString(batchParallelism));
+    p.setProperty("toedit.microbatch.flush.fraction", Double.toString(flushFraction));
+    p.setProperty("toedit.microbatch.flush.max.ms", Long.toString(flushMaxMs));
+    p.setProperty("toedit.scoring.mode", scoringMode);
+    p.setProperty("toedit.score.retries", Integer.toString(scoreRetries));
+    p.setProperty("toedit.score.retry.backoff.ms", Long.toString(scoreRetryBackoffMs));
+    p.setProperty("toedit.score.broken.after", Integer.toString(brokenModelAfter));
+    p.setProperty("toedit.output.format", outputFormat);
+    p.setProperty("toedit.output.max.record.bytes", Integer.toString(maxRecordBytes));
+    p.setProperty("toedit.dlq.max.value.bytes", Integer.toString(dlqMaxValueBytes));
     p.putAll(drift.toProperties());
+    p.setProperty("toedit.drift.future.tolerance.ms", Long.toString(driftClock.futureToleranceMs()));
+    p.setProperty("toedit.drift.idle.ms", Long.toString(driftClock.idleMs()));
     return p;
   }
 

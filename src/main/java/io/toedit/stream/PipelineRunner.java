@@ -46,10 +46,21 @@ public final class PipelineRunner implements AutoCloseable {
     d.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, "1");
     d.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100");
     // A micro-batch is scored inside one transaction; Streams' 10 s default aborts it (and fences
-    // the thread) when a large batch on a slow or busy CPU takes longer.
-    d.put(StreamsConfig.producerPrefix("transaction.timeout.ms"), "120000");
+    // the thread) when a large batch on a slow or busy CPU takes longer. A flush keeps to
+    // toedit.microbatch.flush.fraction of it (see MicroBatchProcessor), and max.poll.interval.ms follows
+    // from it (see streamsProperties).
+    d.put(StreamsConfig.producerPrefix("transaction.timeout.ms"),
+        Long.toString(PipelineConfig.DEFAULT_TRANSACTION_TIMEOUT_MS));
+    // A record refused by the producer or broker despite the size checks goes to the dead-letter topic.
+    d.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterProductionHandler.class.getName());
     STREAMS_DEFAULTS = java.util.Collections.unmodifiableMap(d);
   }
+
+  /** Stream threads replaced after an unexpected failure, within {@link #REPLACE_WINDOW_MS}, before the client stops. */
+  static final int MAX_THREAD_REPLACEMENTS = 3;
+  static final long REPLACE_WINDOW_MS = 600_000;
+
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PipelineRunner.class);
 
   private final KafkaStreams streams;
   private final PipelineStats stats;
@@ -71,6 +82,96 @@ public final class PipelineRunner implements AutoCloseable {
       }
     }
     STREAMS_DEFAULTS.forEach(out::putIfAbsent);
+    // A flush runs between two polls: the poll interval must outlast the transaction it may hold.
+    long tx = transactionTimeoutMs(out);
+    if (out.getProperty("max.poll.interval.ms") == null
+        && out.getProperty(StreamsConfig.consumerPrefix("max.poll.interval.ms")) == null
+        && out.getProperty(StreamsConfig.mainConsumerPrefix("max.poll.interval.ms")) == null) {
+      out.setProperty(StreamsConfig.consumerPrefix("max.poll.interval.ms"), Long.toString(maxPollIntervalMs(tx)));
+    }
+    PipelineConfig config = PipelineConfig.fromProperties(props);
+    out.setProperty(DeadLetterProductionHandler.DLQ_TOPIC_CONFIG, config.deadLetterTopic());
+    out.setProperty(DeadLetterProductionHandler.FORMAT_CONFIG, config.outputFormat());
+    if (config.maxRecordBytes() > 0) {
+      out.setProperty(DeadLetterProductionHandler.LIMIT_CONFIG, Integer.toString(config.maxRecordBytes()));
+      // Batches of small records must fit the topic too (the broker checks whole batches).
+      if (config.maxRecordBytes() < 16384 && out.getProperty("batch.size") == null
+          && out.getProperty(StreamsConfig.producerPrefix("batch.size")) == null) {
+        out.setProperty(StreamsConfig.producerPrefix("batch.size"), Integer.toString(config.maxRecordBytes()));
+      }
+    }
+    return out;
+  }
+
+  /** The producer's {@code transaction.timeout.ms} in {@code streamsProps} (prefixed or not), else the default. */
+  static long transactionTimeoutMs(Properties streamsProps) {
+    String v = streamsProps.getProperty(StreamsConfig.producerPrefix("transaction.timeout.ms"),
+        streamsProps.getProperty("transaction.timeout.ms"));
+    return v == null ? PipelineConfig.DEFAULT_TRANSACTION_TIMEOUT_MS : Long.parseLong(v.strip());
+  }
+
+  /** The default {@code max.poll.interval.ms}: the transaction timeout plus a minute, at least Kafka's 5 minutes. */
+  static long maxPollIntervalMs(long transactionTimeoutMs) {
+    return Math.max(300_000, transactionTimeoutMs + 60_000);
+  }
+
+  /** The producer's {@code max.request.size} in {@code streamsProps} (prefixed or not), else Kafka's default. */
+  static int maxRequestSize(Properties streamsProps) {
+    String v = streamsProps.getProperty(StreamsConfig.producerPrefix("max.request.size"),
+        streamsProps.getProperty("max.request.size"));
+    return v == null ? PipelineConfig.KAFKA_DEFAULT_MAX_REQUEST_SIZE : Integer.parseInt(v.strip());
+  }
+
+  /**
+   * {@code props} with the limits found at start-up: {@code toedit.output.max.record.bytes} (when 0)
+   * as the smallest of the producer's {@code max.request.size} and the {@code max.message.bytes} of
+   * the output topics that exist, and {@code toedit.microbatch.flush.max.ms} (when 0) as
+   * {@code toedit.microbatch.flush.fraction} of the producer's {@code transaction.timeout.ms}.
+   */
+  public static Properties resolveLimits(Properties props) {
+    Properties out = new Properties();
+    out.putAll(props);
+    PipelineConfig config = PipelineConfig.fromProperties(props);
+    Properties streams = streamsProperties(props);
+    if (config.flushMaxMs() == 0) {
+      out.setProperty("toedit.microbatch.flush.max.ms",
+          Long.toString(Math.max(1, (long) (config.flushFraction() * transactionTimeoutMs(streams)))));
+    }
+    if (config.maxRecordBytes() == 0) {
+      long limit = maxRequestSize(streams);
+      List<String> topics = new ArrayList<>(List.of(config.editedTopic(), config.deadLetterTopic()));
+      if (config.scoredEnabled()) {
+        topics.add(config.scoredTopic());
+      }
+      if (config.drift().enabled()) {
+        topics.add(config.drift().observationsTopic());
+      }
+      try (Admin client = Admin.create(adminProperties(props))) {
+        java.util.Set<String> existing = client.listTopics().names().get(60, TimeUnit.SECONDS);
+        List<org.apache.kafka.common.config.ConfigResource> resources = new ArrayList<>();
+        for (String t : topics) {
+          if (existing.contains(t)) {
+            resources.add(new org.apache.kafka.common.config.ConfigResource(
+                org.apache.kafka.common.config.ConfigResource.Type.TOPIC, t));
+          }
+        }
+        if (!resources.isEmpty()) {
+          for (var e : client.describeConfigs(resources).all().get(60, TimeUnit.SECONDS).entrySet()) {
+            var entry = e.getValue().get("max.message.bytes");
+            if (entry != null && entry.value() != null) {
+              limit = Math.min(limit, Long.parseLong(entry.value()));
+            }
+          }
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("Interrupted while reading the output topics' max.message.bytes", e);
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        throw new IllegalStateException("Cannot read the output topics' max.message.bytes (" + topics + "); set "
+            + "toedit.output.max.record.bytes to skip this check: " + e.getMessage(), e);
+      }
+      out.setProperty("toedit.output.max.record.bytes", Long.toString(Math.max(1024, limit)));
+    }
     return out;
   }
 
@@ -90,16 +191,33 @@ public final class PipelineRunner implements AutoCloseable {
    */
   public static PipelineRunner start(Properties props, TextTokenizer tokenizer, Scorer scorer, EditConfig edit,
       DriftListener driftListener) {
-    PipelineConfig config = PipelineConfig.fromProperties(props);
-    if (config.drift().enabled()) {
-      ensureDriftTopics(props, config);
+    PipelineConfig given = PipelineConfig.fromProperties(props);
+    if (given.drift().enabled()) {
+      ensureDriftTopics(props, given);
     }
+    Properties resolved = resolveLimits(props);
+    PipelineConfig config = PipelineConfig.fromProperties(resolved);
+    LOG.info("Output records up to {} bytes; a flush of the buffer keeps to {} ms; scoring {}",
+        config.maxRecordBytes(), config.flushMaxMs(), config.scoringMode());
     PipelineStats stats = new PipelineStats();
     KafkaStreams streams = new KafkaStreams(ToEditTopology.build(config, tokenizer, scorer, edit, stats,
-        driftListener), streamsProperties(props));
+        driftListener), streamsProperties(resolved));
     PipelineRunner runner = new PipelineRunner(streams, stats);
+    java.util.Deque<Long> replacements = new java.util.ArrayDeque<>();
     streams.setUncaughtExceptionHandler(e -> {
-      runner.failure.compareAndSet(null, e);
+      Throwable broken = brokenModel(e);
+      long now = System.currentTimeMillis();
+      while (!replacements.isEmpty() && now - replacements.peekFirst() > REPLACE_WINDOW_MS) {
+        replacements.pollFirst();
+      }
+      if (broken == null && replacements.size() < MAX_THREAD_REPLACEMENTS) {
+        // Not one record's fault (those never get here): a fresh thread resumes from the last commit.
+        replacements.addLast(now);
+        LOG.error("A stream thread failed; replacing it ({} of {} allowed in {} min)", replacements.size(),
+            MAX_THREAD_REPLACEMENTS, REPLACE_WINDOW_MS / 60_000, e);
+        return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+      }
+      runner.failure.compareAndSet(null, broken != null ? broken : e);
       return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
     });
     streams.setStateListener((now, before) -> {
@@ -113,10 +231,12 @@ public final class PipelineRunner implements AutoCloseable {
 
   /**
    * Creates the pipeline's topics that do not exist yet: input, edited, dead-letter and (when
-   * enabled) scored. Existing topics are left as they are.
+   * enabled) scored. Existing topics are left as they are. A {@code null} partition count or
+   * replication factor takes the cluster's default ({@code num.partitions},
+   * {@code default.replication.factor}).
    */
-  public static List<String> createTopics(Properties clientProps, PipelineConfig config, int partitions,
-      short replication) throws InterruptedException {
+  public static List<String> createTopics(Properties clientProps, PipelineConfig config, Integer partitions,
+      Short replication) throws InterruptedException {
     List<String> names = new ArrayList<>(List.of(config.inputTopic(), config.editedTopic(), config.deadLetterTopic()));
     if (config.scoredEnabled()) {
       names.add(config.scoredTopic());
@@ -134,8 +254,8 @@ public final class PipelineRunner implements AutoCloseable {
   }
 
   /**
-   * Creates the drift topics that are missing, like the input topic (its partition count, replication
-   * 1 when the cluster has a single broker, else the cluster default).
+   * Creates the drift topics that are missing (they belong to the application, like Streams' internal
+   * topics): the input topic's partition count and the cluster's default replication factor.
    */
   private static void ensureDriftTopics(Properties clientProps, PipelineConfig config) {
     try (Admin client = Admin.create(adminProperties(clientProps))) {
@@ -153,8 +273,7 @@ public final class PipelineRunner implements AutoCloseable {
           ? client.describeTopics(List.of(config.inputTopic())).allTopicNames().get(60, TimeUnit.SECONDS)
               .get(config.inputTopic()).partitions().size()
           : 1;
-      int brokers = client.describeCluster().nodes().get(60, TimeUnit.SECONDS).size();
-      createTopics(clientProps, missing, partitions, brokers >= 3 ? (short) 3 : (short) 1);
+      createTopics(clientProps, missing, partitions, null);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("Interrupted while creating the drift topics", e);
@@ -174,14 +293,15 @@ public final class PipelineRunner implements AutoCloseable {
     return admin;
   }
 
-  private static List<String> createTopics(Properties clientProps, List<String> names, int partitions,
-      short replication) throws InterruptedException {
+  private static List<String> createTopics(Properties clientProps, List<String> names, Integer partitions,
+      Short replication) throws InterruptedException {
     Properties admin = adminProperties(clientProps);
     List<String> created = new ArrayList<>();
     try (Admin client = Admin.create(admin)) {
       for (String name : names) {
         try {
-          client.createTopics(List.of(new NewTopic(name, partitions, replication))).all().get(60, TimeUnit.SECONDS);
+          client.createTopics(List.of(new NewTopic(name, java.util.Optional.ofNullable(partitions),
+              java.util.Optional.ofNullable(replication)))).all().get(60, TimeUnit.SECONDS);
           created.add(name);
         } catch (java.util.concurrent.ExecutionException e) {
           if (!(e.getCause() instanceof TopicExistsException)) {
@@ -194,6 +314,19 @@ public final class PipelineRunner implements AutoCloseable {
       }
     }
     return created;
+  }
+
+  /** The broken-model failure in {@code e}'s cause chain, or {@code null}. */
+  static Throwable brokenModel(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof io.toedit.pipeline.DocumentEditor.BrokenModelException) {
+        return t;
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return null;
   }
 
   public PipelineStats stats() {
@@ -233,8 +366,9 @@ public final class PipelineRunner implements AutoCloseable {
     double secs = Math.max(seconds, 1e-9);
     return String.format(Locale.ROOT,
         "progress: %.0fs state=%s in=%d edited=%d dead=%d buffered=%d batches=%d tokens=%d (%.0f tok/s, %.1f docs/s) "
-            + "over=%d changed=%d", seconds, state, s.received(), s.edited(), s.deadLettered(), s.buffered(),
-        s.batches(), s.tokens(), s.tokens() / secs, s.edited() / secs, s.overThreshold(), s.changed());
+            + "over=%d changed=%d pass<=%d tok (scorer %.0f tok/s, flush budget %.1fs)", seconds, state, s.received(),
+        s.edited(), s.deadLettered(), s.buffered(), s.batches(), s.tokens(), s.tokens() / secs, s.edited() / secs,
+        s.overThreshold(), s.changed(), s.passTokens(), s.tokensPerSecond(), s.passBudgetMs() / 1000.0);
   }
 
   /** Blocks until Streams stops by itself (fatal error) or {@code timeout} passes. */

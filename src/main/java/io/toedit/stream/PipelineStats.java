@@ -18,6 +18,14 @@ public final class PipelineStats {
   final LongAdder batches = new LongAdder();
   final LongAdder buffered = new LongAdder();
   final LongAdder deleted = new LongAdder();
+  final LongAdder scoredParts = new LongAdder();
+  final LongAdder droppedObservations = new LongAdder();
+  /** The latest flush's cap on tokens per scoring pass (0 before the first measurement). */
+  volatile long passTokens;
+  /** The scorer's recent throughput, tokens/s (moving average over passes; 0 before the first). */
+  volatile double tokensPerSecond;
+  /** The time budget of one flush (a fraction of transaction.timeout.ms). */
+  volatile long passBudgetMs;
   private volatile BatchObserver batchObserver = (documents, tokens, nanos) -> { };
 
   /** Told about every scored micro-batch (metrics: batch size, fill, latency). */
@@ -39,11 +47,22 @@ public final class PipelineStats {
   /** A consistent-enough copy of the counters. */
   public Snapshot snapshot() {
     return new Snapshot(received.sum(), edited.sum(), deadLettered.sum(), tokens.sum(), overThreshold.sum(),
-        changed.sum(), deleted.sum(), batches.sum(), buffered.sum());
+        changed.sum(), deleted.sum(), batches.sum(), buffered.sum(), passTokens, tokensPerSecond, passBudgetMs);
   }
 
-  /** Counter values at one moment. {@code buffered} is records waiting in micro-batch buffers. */
+  /**
+   * Counter values at one moment. {@code buffered} is records waiting in micro-batch buffers;
+   * {@code passTokens}, {@code tokensPerSecond} and {@code passBudgetMs} describe the time bound of
+   * a flush (see {@code MicroBatchProcessor}).
+   */
   public record Snapshot(long received, long edited, long deadLettered, long tokens, long overThreshold,
-      long changed, long deleted, long batches, long buffered) {
+      long changed, long deleted, long batches, long buffered, long passTokens, double tokensPerSecond,
+      long passBudgetMs) {
+
+    /** Without the time-bound figures (zero). */
+    public Snapshot(long received, long edited, long deadLettered, long tokens, long overThreshold, long changed,
+        long deleted, long batches, long buffered) {
+      this(received, edited, deadLettered, tokens, overThreshold, changed, deleted, batches, buffered, 0, 0, 0);
+    }
   }
 }

@@ -31,7 +31,7 @@ import org.apache.kafka.streams.state.Stores;
  * The ToEdit pipeline as a Kafka Streams {@link Topology}:
  *
  * <pre>
- *   input (bytes) → toedit-batch [validate → buffer → score + edit] → edited | scored (optional) | dead letters
+ *   input (bytes) → toedit-batch [validate → buffer → score + edit → size check] → edited | scored (optional) | dead letters
  *                                                                   → drift observations (by source)
  *   drift observations → toedit-drift [windowed summaries] → drift windows | alerts
  * </pre>
@@ -75,7 +75,9 @@ public final class ToEditTopology {
    */
   public static Topology build(PipelineConfig config, TextTokenizer tokenizer, Scorer scorer, EditConfig edit,
       PipelineStats stats, DriftListener driftListener) {
-    DocumentEditor documentEditor = new DocumentEditor(tokenizer, scorer, new Editor(edit, tokenizer.vocabulary()));
+    DocumentEditor documentEditor = new DocumentEditor(tokenizer, scorer, new Editor(edit, tokenizer.vocabulary()),
+        config.perDocumentScoring() ? DocumentEditor.ScoringMode.PER_DOCUMENT : DocumentEditor.ScoringMode.BATCHED,
+        new DocumentEditor.RetryPolicy(config.scoreRetries(), config.scoreRetryBackoffMs(), config.brokenModelAfter()));
     String modelId = scorer.modelId();
     int parallelism = config.effectiveParallelism();
     // Shared by every task of this process; daemon threads, so an unclosed topology never blocks exit.
@@ -92,22 +94,23 @@ public final class ToEditTopology {
     Topology topology = new Topology();
     topology.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), config.inputTopic());
     topology.addProcessor(PROCESSOR, new BatchSupplier(config, tokenizer, documentEditor, modelId, stats, pool), SOURCE);
+    // The processor forwards encoded values (it checks their size before the send, see OutputRecords).
     topology.addSink(MicroBatchProcessor.EDITED_SINK, config.editedTopic(), new StringSerializer(),
-        AvroSerde.edited().serializer(), PROCESSOR);
+        new ByteArraySerializer(), PROCESSOR);
     if (config.scoredEnabled()) {
       topology.addSink(MicroBatchProcessor.SCORED_SINK, config.scoredTopic(), new StringSerializer(),
-          AvroSerde.scored().serializer(), PROCESSOR);
+          new ByteArraySerializer(), PROCESSOR);
     }
     topology.addSink(MicroBatchProcessor.DLQ_SINK, config.deadLetterTopic(), new ByteArraySerializer(),
-        AvroSerde.deadLetter().serializer(), PROCESSOR);
+        new ByteArraySerializer(), PROCESSOR);
     DriftStreamConfig drift = config.drift();
     if (drift.enabled()) {
       topology.addSink(MicroBatchProcessor.DRIFT_OBSERVATIONS_SINK, drift.observationsTopic(), new StringSerializer(),
-          ObservationBatch.serde().serializer(), DriftProcessor.PARTITIONER, PROCESSOR);
+          new ByteArraySerializer(), DriftProcessor.PARTITIONER, PROCESSOR);
       topology.addSource(DRIFT_SOURCE, new StringDeserializer(), ObservationBatch.serde().deserializer(),
           drift.observationsTopic());
       topology.addProcessor(DRIFT_PROCESSOR, new DriftProcessor.Supplier(drift, DriftReferences.fileReference(drift),
-          tokenizer.vocabulary(), driftListener), DRIFT_SOURCE);
+          tokenizer.vocabulary(), driftListener, config.driftClock()), DRIFT_SOURCE);
       topology.addSink(DriftProcessor.DRIFT_SINK, drift.driftTopic(), new StringSerializer(),
           AvroSerde.of(DriftWindow.class).serializer(), DRIFT_PROCESSOR);
       topology.addSink(DriftProcessor.ALERTS_SINK, drift.alertsTopic(), new StringSerializer(),

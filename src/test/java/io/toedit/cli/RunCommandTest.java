@@ -37,4 +37,18 @@ class RunCommandTest {
     assertEquals(ExitCodes.USAGE, code, err.toString());
     assertTrue(err.toString().contains("up_revise"), err.toString());
   }
+
+  @Test
+  void shouldCreateTopicsOnlyWhenAskedAndThenWithTheClusterDefaults() {
+    picocli.CommandLine cl = Main.newCommandLine(new PrintWriter(new StringWriter(), true),
+        new PrintWriter(new StringWriter(), true));
+    RunCommand plain = (RunCommand) cl.parseArgs("run", "-b", "127.0.0.1:9").subcommand().commandSpec().userObject();
+    assertEquals(false, plain.createTopics, "run creates no topic unless --create-topics");
+    cl = Main.newCommandLine(new PrintWriter(new StringWriter(), true), new PrintWriter(new StringWriter(), true));
+    RunCommand asked = (RunCommand) cl.parseArgs("run", "-b", "127.0.0.1:9", "--create-topics").subcommand()
+        .commandSpec().userObject();
+    assertTrue(asked.createTopics);
+    assertEquals(null, asked.partitions, "the cluster's num.partitions");
+    assertEquals(null, asked.replication, "the cluster's default.replication.factor");
+  }
 }

@@ -158,7 +158,8 @@ class DriftIT {
             "klSmoothed", "top1pctBucketShare", "top40BigramShare", "distinct1", "distinct2", "distinct3", "entropy2",
             "editRate", "overThresholdRate", "editedVsRawJsd", "contaminationScore", "contaminated", "probHistogram",
             "topNgrams", "syntheticFraction", "syntheticFractionLow", "syntheticFractionHigh", "excessPValue",
-            "nllKsPValue", "ngramPValue", "alert"), keys);
+            "nllKsPValue", "ngramPValue", "alert", "lateDocuments"), keys);
+        assertEquals(0, list.get(0).get("lateDocuments").asLong(), "no document of this run was late");
         assertEquals(t0, list.get(0).get("start").asLong());
         assertEquals(PER_WINDOW, list.get(0).get("documents").asInt());
         assertEquals(1, list.get(2).get("documents").asInt());

@@ -99,13 +99,15 @@ class DocumentEditorTest {
   }
 
   @Test
-  void shouldScoreEachDocumentInItsOwnCallByDefault() {
+  void shouldScoreEachDocumentInItsOwnCallInPerDocumentMode() {
     List<SourceDocument> docs = new ArrayList<>(docs(6));
     docs.add(new SourceDocument("empty", ""));
     int[] poison = tokenizer.encode(docs.get(2).text()).ids();
     FakeScorer scorer = FakeScorer.bigram(tokenizer.vocabulary().size(), 8, ids -> Arrays.equals(ids, poison));
-    DocumentEditor perDoc = new DocumentEditor(tokenizer, scorer, new Editor(EditConfig.defaults(), tokenizer.vocabulary()));
-    assertEquals(DocumentEditor.ScoringMode.PER_DOCUMENT, perDoc.scoringMode());
+    assertEquals(DocumentEditor.ScoringMode.BATCHED, new DocumentEditor(tokenizer, scorer,
+        new Editor(EditConfig.defaults(), tokenizer.vocabulary())).scoringMode(), "batched by default");
+    DocumentEditor perDoc = new DocumentEditor(tokenizer, scorer, new Editor(EditConfig.defaults(), tokenizer.vocabulary()),
+        DocumentEditor.ScoringMode.PER_DOCUMENT);
     List<DocumentOutcome> out = perDoc.process(docs);
     assertEquals(6, scorer.calls.get(), "one call per non-empty document");
     assertEquals("score", out.get(2).stage());

@@ -17,8 +17,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * With the real stories260k scorer, the edited file is byte-identical whatever the batch size and
- * the number of batches in flight (the scorer pads and packs sequences differently in each case).
+ * With the real stories260k scorer, the edited file is byte-identical whatever the batch size, the
+ * number of batches in flight and the scoring mode (batched, the default, packs whole batches into
+ * padded forward passes; per-document scores each document alone): exact batch invariance on CPU.
  * Edits are forced often (threshold 0.5, beta 3) so that a score that moved by one ulp would show.
  */
 class RealScorerDeterminismTest {
@@ -32,10 +33,12 @@ class RealScorerDeterminismTest {
     ModelSettings settings = ModelSettings.defaults();
     EditConfig cfg = EditConfig.defaults().withThreshold(0.5, false).withBeta(3.0);
     try (TextTokenizer tokenizer = Models.openTokenizer(settings); Scorer scorer = Models.openScorer(settings)) {
-      DocumentEditor editor = new DocumentEditor(tokenizer, scorer, new Editor(cfg, tokenizer.vocabulary()));
       byte[] reference = null;
-      for (int[] shape : List.of(new int[] {120, 1}, new int[] {1, 1}, new int[] {7, 2}, new int[] {32, 3})) {
-        Path out = dir.resolve("out-" + shape[0] + "-" + shape[1] + ".jsonl");
+      for (int[] shape : List.of(new int[] {120, 1, 0}, new int[] {1, 1, 0}, new int[] {7, 2, 0},
+          new int[] {32, 3, 0}, new int[] {120, 1, 1}, new int[] {7, 2, 1})) {
+        DocumentEditor editor = new DocumentEditor(tokenizer, scorer, new Editor(cfg, tokenizer.vocabulary()),
+            shape[2] == 0 ? DocumentEditor.ScoringMode.BATCHED : DocumentEditor.ScoringMode.PER_DOCUMENT);
+        Path out = dir.resolve("out-" + shape[0] + "-" + shape[1] + "-" + shape[2] + ".jsonl");
         JsonlEditJob.Summary s = new JsonlEditJob(editor, JsonlEditJob.Options.defaults(in, out)
             .withChunking(shape[0], shape[1])).run(JsonlEditJob.Progress.NONE);
         assertEquals(120, s.documents());
@@ -44,7 +47,8 @@ class RealScorerDeterminismTest {
         if (reference == null) {
           reference = bytes;
         } else {
-          assertArrayEquals(reference, bytes, "batch " + shape[0] + ", " + shape[1] + " in flight");
+          assertArrayEquals(reference, bytes, "batch " + shape[0] + ", " + shape[1] + " in flight, "
+              + editor.scoringMode());
         }
       }
     }

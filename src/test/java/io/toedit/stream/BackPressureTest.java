@@ -153,15 +153,16 @@ class BackPressureTest {
     SlowScorer scorer = new SlowScorer(FakeScorer.everyNth(tokenizer.vocabulary().size(), 3, Set.of()), 0);
     PipelineConfig config = PipelineConfig.defaults().with("toedit.batch.max.tokens", Integer.toString(budget))
         .with("toedit.batch.max.latency.ms", "60000")
-        .with("toedit.batch.parallelism", "1"); // one scoring call per chunk, so calls can be counted
+        .with("toedit.batch.parallelism", "1") // one scoring call per chunk, so calls can be counted
+        .with("toedit.scoring.mode", "per-document");
     try (TopologyTestDriver driver = driver(config, scorer)) {
       TestInputTopic<byte[], byte[]> input = input(driver, config);
       input.pipeInput(utf8("a"), ToEditTopologyTest.json("a", TEXTS.get(1)));
       input.pipeInput(utf8("b"), ToEditTopologyTest.json("b", TEXTS.get(4)));
       assertEquals(List.of(), scorer.callTokens, "under the budget: still buffered");
       input.pipeInput(utf8("c"), ToEditTopologyTest.json("c", TEXTS.get(0)));
-      // The pipeline scores each document in its own call (batch-invariant output), so no call exceeds
-      // one document, and a flush never builds one over-budget batch.
+      // Per-document mode scores each document in its own call, so no call exceeds one document,
+      // and a flush never builds one over-budget batch.
       assertEquals(List.of(c, a, b), scorer.callTokens, "one call per document, shortest first");
       assertEquals(a + b + c, scorer.callTokens.stream().mapToInt(Integer::intValue).sum());
       for (int t : scorer.callTokens) {
@@ -176,6 +177,30 @@ class BackPressureTest {
       List<String> keys = new ArrayList<>();
       edited.readRecordsToList().forEach(r -> keys.add(r.key()));
       assertEquals(List.of("a", "b", "c", "long"), keys, "outputs stay in input order across chunks");
+    }
+  }
+
+  @Test
+  void shouldScoreLengthSortedGroupsUpToTheBudgetInOneCallWhenBatched() {
+    int a = tokenizer.encode(TEXTS.get(1)).length();
+    int b = tokenizer.encode(TEXTS.get(4)).length();
+    int c = tokenizer.encode(TEXTS.get(0)).length();
+    int budget = a + b + c - 1;
+    SlowScorer scorer = new SlowScorer(FakeScorer.everyNth(tokenizer.vocabulary().size(), 3, Set.of()), 0);
+    PipelineConfig config = PipelineConfig.defaults().with("toedit.batch.max.tokens", Integer.toString(budget))
+        .with("toedit.batch.max.latency.ms", "60000");
+    assertEquals(PipelineConfig.SCORING_BATCHED, config.scoringMode(), "batched by default");
+    try (TopologyTestDriver driver = driver(config, scorer)) {
+      TestInputTopic<byte[], byte[]> input = input(driver, config);
+      input.pipeInput(utf8("a"), ToEditTopologyTest.json("a", TEXTS.get(1)));
+      input.pipeInput(utf8("b"), ToEditTopologyTest.json("b", TEXTS.get(4)));
+      input.pipeInput(utf8("c"), ToEditTopologyTest.json("c", TEXTS.get(0)));
+      // The first pass holds one document (the scorer's speed is not measured yet), the shortest; the
+      // rest of the length-sorted buffer fits the budget and goes in one call.
+      assertEquals(List.of(c, a + b), scorer.callTokens);
+      TestOutputTopic<String, EditedDocument> edited = driver.createOutputTopic(config.editedTopic(),
+          new StringDeserializer(), AvroSerde.edited().deserializer());
+      assertEquals(3, edited.readRecordsToList().size());
     }
   }
 

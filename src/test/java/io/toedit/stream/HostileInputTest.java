@@ -150,7 +150,11 @@ class HostileInputTest {
     assertTrue(cases.size() >= 30, "at least 30 kinds");
     FakeScorer scorer = FakeScorer.everyNth(tokenizer.vocabulary().size(), 3,
         Set.of(FakeScorer.boxed(tokenizer.encode(POISON).ids())));
-    PipelineConfig config = PipelineConfig.defaults().with("toedit.batch.max.latency.ms", "1000");
+    // A text of toedit.input.max.chars edits into a record over Kafka's default 1 MiB limit; here the
+    // limit is raised (as for a topic with a larger max.message.bytes) so such a text is edited.
+    // ToEditTopologyTest and OversizedRecordIT cover the default limit.
+    PipelineConfig config = PipelineConfig.defaults().with("toedit.batch.max.latency.ms", "1000")
+        .with("toedit.output.max.record.bytes", "8388608");
     try (TopologyTestDriver driver = new TopologyTestDriver(
         ToEditTopology.build(config, tokenizer, scorer, EditConfig.defaults()), props(), T0)) {
       TestInputTopic<byte[], byte[]> input = driver.createInputTopic(config.inputTopic(), new ByteArraySerializer(),
@@ -190,7 +194,18 @@ class HostileInputTest {
           assertTrue(d != null, c.kind() + ": expected a dead letter");
           assertTrue(d.getReason().contains(c.reason()), c.kind() + ": reason was '" + d.getReason() + "'");
           assertFalse(d.getStage().isBlank(), c.kind());
-          assertArrayEquals(c.value(), d.getValue() == null ? null : bytes(d.getValue()), c.kind() + ": original bytes");
+          int kept = PipelineConfig.defaults().dlqMaxValueBytes();
+          if (c.value() != null && c.value().length > kept) {
+            // Kept up to toedit.dlq.max.value.bytes, with the whole value's length and SHA-256.
+            assertTrue(d.getValueTruncated(), c.kind());
+            assertArrayEquals(Arrays.copyOf(c.value(), kept), bytes(d.getValue()), c.kind() + ": first bytes");
+            assertEquals((long) c.value().length, d.getValueLength(), c.kind());
+            assertEquals(java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(c.value())), d.getValueSha256(), c.kind());
+          } else {
+            assertFalse(d.getValueTruncated(), c.kind());
+            assertArrayEquals(c.value(), d.getValue() == null ? null : bytes(d.getValue()), c.kind() + ": original bytes");
+          }
           assertArrayEquals(c.key(), d.getKey() == null ? null : bytes(d.getKey()), c.kind() + ": original key");
         } else {
           assertEquals(null, d, () -> c.kind() + ": unexpectedly dead-lettered: " + d.getReason());

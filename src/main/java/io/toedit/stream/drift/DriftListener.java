@@ -13,6 +13,13 @@ public interface DriftListener {
 
   void drift(String source, String stream, String name, double value);
 
+  /**
+   * {@code documents} of {@code source} arrived after their window had closed and were left out of
+   * the drift statistics (metric {@code toedit_drift_late_documents_total{source}}).
+   */
+  default void late(String source, long documents) {
+  }
+
   /** A listener that ignores everything. */
   static DriftListener none() {
     return (source, stream, name, value) -> { };

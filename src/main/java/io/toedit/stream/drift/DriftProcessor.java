@@ -45,12 +45,18 @@ import org.slf4j.LoggerFactory;
  * per touched window. Windows are {@code [start, start + size)} with starts at multiples of the
  * advance.
  *
- * <p>A stream-time punctuator closes windows: a window is closed once stream time reaches its end
- * plus grace. Each closed window is emitted exactly once to the drift topic (and its threshold
- * crossings to the alerts topic): the emitted-up-to watermark lives in the changelogged
- * {@link #INDEX_STORE} and commits in the same transaction as the output, so a restart neither
- * repeats nor skips a window. Documents of a window already emitted are late and dropped (counted,
- * logged at debug).
+ * <p>Time ({@link DriftClock}): every input partition that writes observations (header
+ * {@link #ORIGIN_HEADER}) has its own watermark, the latest document time it sent, kept in the
+ * {@link #INDEX_STORE}. A window closes once the minimum of these watermarks reaches its end plus
+ * grace; a document time beyond the wall clock plus the tolerance is clamped to it for its window
+ * and does not move the watermark; an origin
+ * silent for the idle time advances with the wall clock. A stream-time punctuator closes windows as
+ * data arrives, a wall-clock punctuator when it stops. Each closed window is emitted exactly once to
+ * the drift topic (and its threshold crossings to the alerts topic): the emitted-up-to watermark
+ * lives in the changelogged {@link #INDEX_STORE} and commits in the same transaction as the output,
+ * so a restart neither repeats nor skips a window. Documents of a window already emitted are late
+ * and dropped: counted per source in the {@link #INDEX_STORE} (so {@code /api/drift} can show them)
+ * and reported to {@link DriftListener#late} (metric {@code toedit_drift_late_documents_total}).
  */
 public final class DriftProcessor implements Processor<String, ObservationBatch, String, Object> {
 
@@ -67,6 +73,13 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
   public static final String ALERTS_SINK = "alerts-sink";
   static final String WATERMARK_KEY = "emitted-up-to";
   static final String LATEST_PREFIX = "latest" + '\u0000';
+  /** Index-store prefix of an origin's watermark (latest document time not clamped). */
+  static final String ORIGIN_PREFIX = "origin" + '\u0000';
+  /** Index-store prefix of a source's count of late (dropped) documents. */
+  public static final String LATE_PREFIX = "late" + '\u0000';
+  /** Header of an observation batch: the input partition it comes from (decimal). */
+  public static final String ORIGIN_HEADER = "toedit.origin";
+  static final String UNKNOWN_ORIGIN = "?";
   /** Between the key and the window index in {@link #REFERENCE_STORE} keys. */
   static final char REFERENCE_SEPARATOR = '\u0000';
 
@@ -82,6 +95,10 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
   private final DriftListener listener;
   private final SummaryConfig summaryConfig;
   private final Map<String, Reference> references = new HashMap<>();
+  private final DriftClock clock;
+  /** Origin → its watermark (mirrors the index store) and the wall clock of its last batch. */
+  private final Map<String, Long> originWatermarks = new HashMap<>();
+  private final Map<String, Long> originLastSeen = new HashMap<>();
 
   private ProcessorContext<String, Object> context;
   private WindowStore<String, byte[]> windows;
@@ -90,6 +107,12 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
   private long lateDocuments;
 
   DriftProcessor(DriftStreamConfig settings, Reference fileReference, Vocabulary vocabulary, DriftListener listener) {
+    this(settings, fileReference, vocabulary, listener, DriftClock.EVENT_TIME_ONLY);
+  }
+
+  DriftProcessor(DriftStreamConfig settings, Reference fileReference, Vocabulary vocabulary, DriftListener listener,
+      DriftClock clock) {
+    this.clock = clock;
     this.settings = settings;
     this.fileReference = fileReference;
     this.vocabulary = vocabulary;
@@ -118,7 +141,51 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
     this.windows = context.getStateStore(WINDOW_STORE);
     this.emitted = context.getStateStore(INDEX_STORE);
     this.referenceWindows = context.getStateStore(REFERENCE_STORE);
-    context.schedule(Duration.ofMillis(settings.punctuateIntervalMs()), PunctuationType.STREAM_TIME, this::closeWindows);
+    long now = now();
+    try (KeyValueIterator<String, Long> it = emitted.prefixScan(ORIGIN_PREFIX, new StringSerializer())) {
+      while (it.hasNext()) {
+        var kv = it.next();
+        String origin = kv.key.substring(ORIGIN_PREFIX.length());
+        originWatermarks.put(origin, kv.value);
+        originLastSeen.put(origin, now);
+      }
+    }
+    context.schedule(Duration.ofMillis(settings.punctuateIntervalMs()), PunctuationType.STREAM_TIME,
+        t -> closeWindowsAt(now()));
+    context.schedule(Duration.ofMillis(settings.punctuateIntervalMs()), PunctuationType.WALL_CLOCK_TIME,
+        this::closeWindowsAt);
+  }
+
+  /** The wall clock, when the clock settings use it (event time alone needs none). */
+  private long now() {
+    return clock.futureToleranceMs() < 0 && clock.idleMs() < 0 ? 0 : context.currentSystemTimeMs();
+  }
+
+  /** Closes what the origins' watermarks allow at wall-clock time {@code nowMs}. */
+  private void closeWindowsAt(long nowMs) {
+    Long w = watermark(nowMs);
+    if (w != null) {
+      closeWindows(w);
+    }
+  }
+
+  /**
+   * The minimum over the origins of their watermark, each advanced by its idle wall-clock time once
+   * that exceeds {@code idleMs}, and never beyond the wall clock plus the tolerance; {@code null}
+   * before any origin was seen.
+   */
+  Long watermark(long nowMs) {
+    Long min = null;
+    for (Map.Entry<String, Long> e : originWatermarks.entrySet()) {
+      long w = e.getValue();
+      long idle = nowMs - originLastSeen.getOrDefault(e.getKey(), nowMs);
+      if (clock.idleMs() >= 0 && idle >= clock.idleMs()) {
+        w = clock.futureToleranceMs() >= 0 ? Math.max(w, Math.min(w + idle, nowMs + clock.futureToleranceMs()))
+            : w + idle;
+      }
+      min = min == null ? w : Math.min(min, w);
+    }
+    return min;
   }
 
   @Override
@@ -135,20 +202,52 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
     Long emittedUpTo = emitted.get(WATERMARK_KEY);
     long closedUpTo = emittedUpTo == null ? Long.MIN_VALUE : emittedUpTo;
     Map<Long, WindowSummary> touched = new TreeMap<>();
+    long now = now();
+    long latestAllowed = clock.futureToleranceMs() >= 0 ? now + clock.futureToleranceMs() : Long.MAX_VALUE;
+    long newestTime = Long.MIN_VALUE;
+    long late = 0;
     for (DocumentObservation doc : batch.documents()) {
-      long t = doc.timestampMs();
+      // A time beyond the wall clock plus the tolerance is clamped for its window, and does not move
+      // the watermark (its real time is unknown): a clock far ahead cannot close every window.
+      boolean clamped = doc.timestampMs() > latestAllowed;
+      long t = clamped ? latestAllowed : doc.timestampMs();
       if (t < 0) {
-        lateDocuments++;
+        late++;
         continue;
       }
+      if (!clamped) {
+        newestTime = Math.max(newestTime, t);
+      }
+      boolean counted = false;
       for (long start = t - Math.floorMod(t, advance); start > t - size && start >= 0; start -= advance) {
         if (start + size <= closedUpTo) {
-          lateDocuments++;
+          if (!counted) {
+            late++;
+            counted = true;
+          }
           LOG.debug("Dropped a late document of {} at {} for the closed window starting {}", key, t, start);
           continue;
         }
         touched.computeIfAbsent(start, s -> load(key, s)).update(doc);
       }
+    }
+    if (late > 0) {
+      lateDocuments += late;
+      if (batch.stream() == StreamKind.RAW) { // each document is observed raw and edited: count it once
+        String lateKey = LATE_PREFIX + batch.source();
+        Long before = emitted.get(lateKey);
+        emitted.put(lateKey, (before == null ? 0 : before) + late);
+        listener.late(batch.source(), late);
+      }
+    }
+    if (newestTime != Long.MIN_VALUE) {
+      String origin = origin(record);
+      Long before = originWatermarks.get(origin);
+      if (before == null || before < newestTime) {
+        originWatermarks.put(origin, newestTime);
+        emitted.put(ORIGIN_PREFIX + origin, newestTime);
+      }
+      originLastSeen.put(origin, now);
     }
     for (Map.Entry<Long, WindowSummary> e : touched.entrySet()) {
       windows.put(key, e.getValue().toByteArray(), e.getKey());
@@ -160,6 +259,18 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
         emitted.put(latestKey(key), newest);
       }
     }
+    // The watermark may have moved: close now rather than at the next punctuation. Only after the
+    // edited batch, which follows the raw batch of the same documents: closing after the raw one
+    // could make its own edited twin late.
+    if (batch.stream() == StreamKind.EDITED) {
+      closeWindowsAt(now);
+    }
+  }
+
+  private static String origin(Record<String, ObservationBatch> record) {
+    var h = record.headers() == null ? null : record.headers().lastHeader(ORIGIN_HEADER);
+    return h == null || h.value() == null ? UNKNOWN_ORIGIN
+        : new String(h.value(), java.nio.charset.StandardCharsets.UTF_8);
   }
 
   /** Index-store key of the newest window start of {@code key}. */
@@ -177,9 +288,9 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
     return bytes == null ? new WindowSummary(summaryConfig) : WindowSummary.fromBytes(bytes);
   }
 
-  /** Emits, once, every window that ended at or before {@code streamTime - grace}. */
-  void closeWindows(long streamTime) {
-    long boundary = streamTime - settings.graceMs();
+  /** Emits, once, every window that ended at or before {@code watermark - grace}. */
+  void closeWindows(long watermark) {
+    long boundary = watermark - settings.graceMs();
     Long done = emitted.get(WATERMARK_KEY);
     if (done != null && boundary <= done) {
       return;
@@ -291,17 +402,24 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
     private final Reference fileReference;
     private final Vocabulary vocabulary;
     private final DriftListener listener;
+    private final DriftClock clock;
 
     public Supplier(DriftStreamConfig settings, Reference fileReference, Vocabulary vocabulary, DriftListener listener) {
+      this(settings, fileReference, vocabulary, listener, DriftClock.EVENT_TIME_ONLY);
+    }
+
+    public Supplier(DriftStreamConfig settings, Reference fileReference, Vocabulary vocabulary, DriftListener listener,
+        DriftClock clock) {
       this.settings = settings;
       this.fileReference = fileReference;
       this.vocabulary = vocabulary;
       this.listener = listener;
+      this.clock = clock;
     }
 
     @Override
     public Processor<String, ObservationBatch, String, Object> get() {
-      return new DriftProcessor(settings, fileReference, vocabulary, listener);
+      return new DriftProcessor(settings, fileReference, vocabulary, listener, clock);
     }
 
     @Override

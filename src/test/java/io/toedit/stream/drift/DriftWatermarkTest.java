@@ -1,0 +1,187 @@
+package io.toedit.stream.drift;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.toedit.avro.DriftWindow;
+import io.toedit.drift.DocumentObservation;
+import io.toedit.drift.StreamKind;
+import io.toedit.edit.EditConfig;
+import io.toedit.model.ModelSettings;
+import io.toedit.model.Models;
+import io.toedit.stream.AvroSerde;
+import io.toedit.model.FakeScorer;
+import io.toedit.stream.PipelineConfig;
+import io.toedit.stream.ToEditTopology;
+import io.toedit.text.TextTokenizer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The drift processor's time: one watermark per input partition (windows close on the minimum),
+ * document times clamped to the wall clock plus a tolerance, late documents counted per source, and
+ * idle windows closed by wall-clock time. Windows of 60 s, grace 10 s, tolerance 5 s, idle 20 s.
+ */
+class DriftWatermarkTest {
+
+  static final long T0 = Instant.parse("2026-11-25T10:00:00Z").toEpochMilli();
+  static final String SOURCE = "news-ß";
+  static TextTokenizer tokenizer;
+
+  @TempDir
+  Path stateDir;
+
+  TopologyTestDriver driver;
+  TestInputTopic<String, ObservationBatch> observations;
+  TestOutputTopic<String, DriftWindow> drift;
+  final Map<String, Long> late = new ConcurrentHashMap<>();
+
+  @BeforeAll
+  static void openTokenizer() {
+    tokenizer = Models.openTokenizer(ModelSettings.defaults());
+  }
+
+  @AfterAll
+  static void closeTokenizer() {
+    tokenizer.close();
+  }
+
+  @AfterEach
+  void close() {
+    driver.close();
+  }
+
+  void start() {
+    start(20_000);
+  }
+
+  void start(long idleMs) {
+    PipelineConfig cfg = PipelineConfig.defaults().with("toedit.drift.future.tolerance.ms", "5000")
+        .with("toedit.drift.idle.ms", Long.toString(idleMs)).with("toedit.drift.punctuate.interval.ms", "1000");
+    Properties p = new Properties();
+    p.put(StreamsConfig.APPLICATION_ID_CONFIG, "toedit-drift-watermark-test");
+    p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:9");
+    p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+    DriftListener listener = new DriftListener() {
+      @Override
+      public void drift(String source, String stream, String name, double value) {
+      }
+
+      @Override
+      public void late(String source, long documents) {
+        late.merge(source, documents, Long::sum);
+      }
+    };
+    driver = new TopologyTestDriver(ToEditTopology.build(cfg, tokenizer,
+        FakeScorer.everyNth(tokenizer.vocabulary().size(), 3, Set.of()), EditConfig.defaults(),
+        new io.toedit.stream.PipelineStats(), listener), p, Instant.ofEpochMilli(T0));
+    observations = driver.createInputTopic(cfg.drift().observationsTopic(), new StringSerializer(),
+        ObservationBatch.serde().serializer());
+    drift = driver.createOutputTopic(cfg.drift().driftTopic(), new StringDeserializer(),
+        AvroSerde.of(DriftWindow.class).deserializer());
+  }
+
+  /** A raw and an edited batch of one document at {@code ts}, from input partition {@code origin}. */
+  void pipe(int origin, long ts) {
+    for (StreamKind stream : List.of(StreamKind.RAW, StreamKind.EDITED)) {
+      DocumentObservation d = DriftTopologyTest.doc(SOURCE, stream, ts, new int[] {5, 6, 7}, 1.0);
+      ObservationBatch b = new ObservationBatch(SOURCE, stream, List.of(d));
+      RecordHeaders h = new RecordHeaders();
+      h.add(DriftProcessor.ORIGIN_HEADER, Integer.toString(origin).getBytes(StandardCharsets.UTF_8));
+      observations.pipeInput(new TestRecord<>(b.key(), b, h, Math.min(ts, Long.MAX_VALUE)));
+    }
+  }
+
+  List<DriftWindow> rawWindows() {
+    return drift.readValuesToList().stream().filter(w -> w.getStream().equals("raw")).toList();
+  }
+
+  @Test
+  void shouldClampAFarFutureTimestampSoLaterTrafficIsNotLate() {
+    start();
+    pipe(0, Instant.parse("2100-01-01T00:00:00Z").toEpochMilli()); // a producer with a wrong clock
+    for (int i = 1; i <= 5; i++) {
+      pipe(0, T0 + i * 1000L);
+    }
+    assertEquals(Map.of(), late, "no document after the far-future one is late");
+    // Traffic stops; the wall clock moves on: the idle origin advances and the window closes.
+    driver.advanceWallClockTime(Duration.ofSeconds(100));
+    List<DriftWindow> windows = rawWindows();
+    assertEquals(1, windows.size());
+    assertEquals(T0, windows.get(0).getWindowStart());
+    assertEquals(6, windows.get(0).getDocuments(), "the clamped document (at T0+5 s) and the five others");
+  }
+
+  @Test
+  void shouldNotLetAClampedTimestampMoveTheWatermarkWhenProcessingLags() {
+    start(600_000);
+    driver.advanceWallClockTime(Duration.ofSeconds(100)); // processing lags 100 s behind the producers
+    pipe(0, T0 + 1_000);
+    pipe(0, Instant.parse("2100-01-01T00:00:00Z").toEpochMilli()); // clamped to T0+105 s
+    pipe(0, T0 + 2_000); // still on time: the clamped document did not move the watermark
+    assertEquals(Map.of(), late);
+    assertEquals(List.of(), rawWindows());
+  }
+
+  @Test
+  void shouldCloseAWindowOnlyWhenEveryPartitionHasPassedIt() {
+    start(600_000); // no idle advance in this test
+    pipe(0, T0 + 1_000);
+    pipe(1, T0 + 2_000);
+    driver.advanceWallClockTime(Duration.ofSeconds(80)); // document times up to T0+85 s are not clamped
+    pipe(0, T0 + 75_000); // partition 0 is past window 0's end + grace, partition 1 is not
+    driver.advanceWallClockTime(Duration.ofSeconds(1));
+    assertEquals(List.of(), rawWindows(), "partition 1 still at T0+2 s keeps window 0 open");
+    pipe(1, T0 + 30_000); // on time for window 0, though partition 0 is far ahead
+    pipe(1, T0 + 71_000);
+    List<DriftWindow> windows = rawWindows();
+    assertEquals(1, windows.size());
+    assertEquals(3, windows.get(0).getDocuments());
+    assertEquals(Map.of(), late);
+  }
+
+  @Test
+  void shouldCountLateDocumentsPerSourceOnce() {
+    start();
+    pipe(0, T0 + 1_000);
+    driver.advanceWallClockTime(Duration.ofSeconds(90));
+    pipe(0, T0 + 90_000); // closes window 0 (if the idle advance has not yet)
+    pipe(0, T0 + 2_000); // late: window 0 was emitted
+    assertEquals(Map.of(SOURCE, 1L), late, "counted once, not once per stream");
+    assertEquals(1, rawWindows().size());
+  }
+
+  @Test
+  void shouldCloseTheLastWindowByWallClockWhenTrafficStops() {
+    start();
+    pipe(0, T0 + 1_000);
+    pipe(0, T0 + 2_000);
+    driver.advanceWallClockTime(Duration.ofSeconds(10));
+    assertEquals(List.of(), rawWindows(), "not idle yet (20 s)");
+    driver.advanceWallClockTime(Duration.ofSeconds(80));
+    List<DriftWindow> windows = rawWindows();
+    assertEquals(1, windows.size(), "closed without new traffic");
+    assertEquals(2, windows.get(0).getDocuments());
+    assertTrue(windows.get(0).getWindowEnd() <= T0 + 90_000);
+  }
+}
