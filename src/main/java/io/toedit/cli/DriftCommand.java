@@ -16,12 +16,11 @@ import io.toedit.model.ModelSettings;
 import io.toedit.model.Models;
 import io.toedit.model.Scorer;
 import io.toedit.pipeline.Corpus;
+import io.toedit.pipeline.CountingInputStream;
 import io.toedit.text.TextTokenizer;
 import io.toedit.text.TokenScores;
 import java.io.BufferedReader;
-import java.io.FilterInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -356,32 +355,5 @@ public final class DriftCommand implements Callable<Integer> {
   private static String p(double v) {
     return Double.isNaN(v) ? "n/a" : v < 1e-4 ? String.format(Locale.ROOT, "%.1e", v)
         : String.format(Locale.ROOT, "%.4f", v);
-  }
-
-  /** Counts the (compressed) bytes read, for the progress bar. */
-  private static final class CountingInputStream extends FilterInputStream {
-    private long count;
-
-    CountingInputStream(InputStream in) {
-      super(in);
-    }
-
-    long count() {
-      return count;
-    }
-
-    @Override
-    public int read() throws IOException {
-      int b = super.read();
-      count += b >= 0 ? 1 : 0;
-      return b;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      int n = super.read(b, off, len);
-      count += Math.max(0, n);
-      return n;
-    }
   }
 }
