@@ -16,12 +16,11 @@ import io.toedit.model.ModelSettings;
 import io.toedit.model.Models;
 import io.toedit.model.Scorer;
 import io.toedit.pipeline.Corpus;
+import io.toedit.pipeline.CountingInputStream;
 import io.toedit.text.TextTokenizer;
 import io.toedit.text.TokenScores;
 import java.io.BufferedReader;
-import java.io.FilterInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -35,6 +34,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -72,18 +72,8 @@ public final class DriftCommand implements Callable<Integer> {
       + " a summary object) (default: ${DEFAULT-VALUE})")
   String format;
 
-  @Option(names = "--text-field", defaultValue = "text", description = "JSON field with the text (default: ${DEFAULT-VALUE})")
-  String textField;
-
-  @Option(names = "--max-tokens", defaultValue = "512",
-      description = "Ids kept per document, BOS included; 0 = all (default: ${DEFAULT-VALUE})")
-  int maxTokens;
-
-  @Option(names = "--threshold", defaultValue = "0.99", description = "Edit threshold p for over-threshold counts")
-  double threshold;
-
-  @Option(names = "--model-dir", description = "Hugging Face model folder (default: bundled stories260k)")
-  Path modelDir;
+  @Mixin
+  ProfileOptions scoring;
 
   @Option(names = "--cutoff-quantile", defaultValue = "0.02",
       description = "Reference quantile of document NLL below which documents look generated (default: ${DEFAULT-VALUE})")
@@ -105,9 +95,8 @@ public final class DriftCommand implements Callable<Integer> {
       description = "KS and n-gram p-values both at most this also alert; 0 = never (default: ${DEFAULT-VALUE})")
   double testAlpha;
 
-  @Option(names = "--progress", negatable = true,
-      description = "Show a progress line on stderr (default: only on a terminal).")
-  Boolean progress;
+  @Mixin
+  ProgressOption progress;
 
   @Override
   public Integer call() throws Exception {
@@ -139,8 +128,8 @@ public final class DriftCommand implements Callable<Integer> {
     Audit audit = new Audit(ref, MetricsConfig.defaults().withEstimator(est), format.equals("json"),
         spec.commandLine().getOut());
     PrintWriter err = spec.commandLine().getErr();
-    boolean showProgress = progress != null ? progress : System.console() != null;
-    ModelSettings settings = ModelSettings.defaults().withModelDir(modelDir);
+    boolean showProgress = progress.show();
+    ModelSettings settings = scoring.modelSettings();
     long totalBytes = Files.size(input);
     long start = System.nanoTime();
     try (TextTokenizer tokenizer = Models.openTokenizer(settings); Scorer scorer = Models.openScorer(settings);
@@ -160,7 +149,7 @@ public final class DriftCommand implements Callable<Integer> {
         if (text == null) {
           continue;
         }
-        batch.add(Corpus.cut(tokenizer.encode(text).ids(), maxTokens));
+        batch.add(Corpus.cut(tokenizer.encode(text).ids(), scoring.maxTokens));
         batchLines.add(lineNo);
         if (batch.size() == BATCH) {
           score(scorer, batch, batchLines, audit);
@@ -185,10 +174,10 @@ public final class DriftCommand implements Callable<Integer> {
     String problem;
     try {
       JsonNode node = JSON.readTree(line);
-      if (node != null && node.path(textField).isTextual()) {
-        return node.get(textField).asText();
+      if (node != null && node.path(scoring.textField).isTextual()) {
+        return node.get(scoring.textField).asText();
       }
-      problem = "field '" + textField + "' is missing or not a string (choose it with --text-field)";
+      problem = "field '" + scoring.textField + "' is missing or not a string (choose it with --text-field)";
     } catch (JsonProcessingException e) {
       problem = "not a JSON object: " + e.getOriginalMessage();
     }
@@ -204,7 +193,7 @@ public final class DriftCommand implements Callable<Integer> {
     List<TokenScores> scores = scorer.score(batch);
     for (int i = 0; i < batch.size(); i++) {
       audit.add(DocumentObservation.scored("drift", StreamKind.RAW, 0, batch.get(i), scores.get(i).logProbs(),
-          threshold, 0, 0), lines.get(i));
+          scoring.threshold, 0, 0), lines.get(i));
     }
     batch.clear();
     lines.clear();
@@ -366,32 +355,5 @@ public final class DriftCommand implements Callable<Integer> {
   private static String p(double v) {
     return Double.isNaN(v) ? "n/a" : v < 1e-4 ? String.format(Locale.ROOT, "%.1e", v)
         : String.format(Locale.ROOT, "%.4f", v);
-  }
-
-  /** Counts the (compressed) bytes read, for the progress bar. */
-  private static final class CountingInputStream extends FilterInputStream {
-    private long count;
-
-    CountingInputStream(InputStream in) {
-      super(in);
-    }
-
-    long count() {
-      return count;
-    }
-
-    @Override
-    public int read() throws IOException {
-      int b = super.read();
-      count += b >= 0 ? 1 : 0;
-      return b;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      int n = super.read(b, off, len);
-      count += Math.max(0, n);
-      return n;
-    }
   }
 }

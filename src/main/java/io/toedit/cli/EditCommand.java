@@ -119,9 +119,8 @@ public final class EditCommand implements Callable<Integer> {
       description = "Longer texts are rejected (default: ${DEFAULT-VALUE}).")
   int maxDocumentChars;
 
-  @Option(names = "--progress", negatable = true,
-      description = "Show a progress line on stderr (default: only on a terminal).")
-  Boolean progress;
+  @Mixin
+  ProgressOption progress;
 
   @Mixin
   ModelOptions model;
@@ -146,7 +145,7 @@ public final class EditCommand implements Callable<Integer> {
         .withLimits(maxLineBytes, maxDocumentChars);
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    boolean showProgress = progress != null ? progress : System.console() != null;
+    boolean showProgress = progress.show();
     try (TextTokenizer tokenizer = Models.openTokenizer(settings); Scorer scorer = Models.openScorer(settings)) {
       DocumentEditor editor = new DocumentEditor(tokenizer, scorer, new Editor(config, tokenizer.vocabulary()),
           scoringMode(batchedScoring ? "batched" : scoring));

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -30,25 +31,15 @@ public final class ProfileCommand implements Callable<Integer> {
   @Option(names = "--output", required = true, description = "Reference file to write, e.g. ref.bin")
   Path output;
 
-  @Option(names = "--text-field", defaultValue = "text", description = "JSON field with the text (default: ${DEFAULT-VALUE})")
-  String textField;
-
   @Option(names = "--docs-per-window", defaultValue = "20",
       description = "Documents per pseudo-window; match the live windows' size (default: ${DEFAULT-VALUE})")
   int docsPerWindow;
 
-  @Option(names = "--max-tokens", defaultValue = "512",
-      description = "Ids kept per document, BOS included; 0 = all (default: ${DEFAULT-VALUE})")
-  int maxTokens;
-
-  @Option(names = "--threshold", defaultValue = "0.99", description = "Edit threshold p for over-threshold counts")
-  double threshold;
-
   @Option(names = "--ngrams-only", description = "Skip the model: n-gram statistics only (no NLL, no contamination signal)")
   boolean ngramsOnly;
 
-  @Option(names = "--model-dir", description = "Hugging Face model folder (default: bundled stories260k)")
-  Path modelDir;
+  @Mixin
+  ProfileOptions scoring;
 
   @Option(names = "--buckets", defaultValue = "10000", description = "Hashed n-gram buckets per order")
   int buckets;
@@ -60,11 +51,11 @@ public final class ProfileCommand implements Callable<Integer> {
     }
     SummaryConfig d = SummaryConfig.defaults();
     SummaryConfig config = new SummaryConfig(buckets, d.frequentMapSize(), d.hllLgK(), d.kllK());
-    ModelSettings settings = ModelSettings.defaults().withModelDir(modelDir);
+    ModelSettings settings = scoring.modelSettings();
     Reference ref;
     try (TextTokenizer tokenizer = Models.openTokenizer(settings);
         Scorer scorer = ngramsOnly ? null : Models.openScorer(settings)) {
-      ref = new CorpusProfiler(tokenizer, scorer, textField, maxTokens, threshold)
+      ref = new CorpusProfiler(tokenizer, scorer, scoring.textField, scoring.maxTokens, scoring.threshold)
           .profile(input, input.getFileName().toString(), config, docsPerWindow);
     }
     Files.write(output, ref.toByteArray());

@@ -9,10 +9,6 @@ import io.toedit.pipeline.CorpusScores;
 import io.toedit.text.TextTokenizer;
 import io.toedit.text.TokenScores;
 import io.toedit.text.Vocabulary;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -130,14 +126,6 @@ public final class ScoreCommand implements Callable<Integer> {
   /** The token's bytes as UTF-8 text (a special token's literal content), or null when they are not whole characters. */
   private static String text(Vocabulary v, int id) {
     byte[] b = v.bytes(id);
-    if (b == null) {
-      return null;
-    }
-    try {
-      return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(b)).toString();
-    } catch (CharacterCodingException e) {
-      return null;
-    }
+    return b == null ? null : Vocabulary.utf8(b);
   }
 }

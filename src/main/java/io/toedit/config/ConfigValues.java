@@ -1,12 +1,28 @@
 package io.toedit.config;
 
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Properties;
 
 /** Typed reads of {@code toedit.*} settings, with errors that name the key and the bad value. */
 public final class ConfigValues {
 
   private ConfigValues() {
+  }
+
+  /**
+   * The value of every key of {@code defaults}: the one {@code props} sets (stripped), else the
+   * default; in the defaults' order, as a mutable map. Other keys of {@code props} are ignored.
+   */
+  public static Map<String, String> withDefaults(Map<String, String> defaults, Properties props) {
+    Map<String, String> v = new LinkedHashMap<>(defaults);
+    for (String name : props.stringPropertyNames()) {
+      if (defaults.containsKey(name)) {
+        v.put(name, props.getProperty(name).strip());
+      }
+    }
+    return v;
   }
 
   public static void require(boolean ok, String message) {

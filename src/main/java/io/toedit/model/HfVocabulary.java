@@ -5,9 +5,6 @@ import io.toedit.text.BytePiece;
 import io.toedit.text.ContextToken;
 import io.toedit.text.Vocabulary;
 import java.io.ByteArrayOutputStream;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -265,15 +262,7 @@ final class HfVocabulary implements Vocabulary {
   }
 
   private static String utf8OrNull(byte[] b) {
-    if (b.length == 0) {
-      return null;
-    }
-    try {
-      return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(b)).toString();
-    } catch (CharacterCodingException e) {
-      return null;
-    }
+    return b.length == 0 ? null : Vocabulary.utf8(b);
   }
 
   /** Bytes every decoded document loses at its start (SentencePiece's dummy-prefix space), else empty. */

@@ -7,7 +7,6 @@ import io.toedit.document.JsonDocument;
 import io.toedit.document.Rejection;
 import java.io.Closeable;
 import java.io.EOFException;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -137,36 +136,5 @@ final class JsonlReader implements Closeable {
   @Override
   public void close() throws IOException {
     in.close();
-  }
-
-  /** Counts the bytes read from the file, for the progress ETA. */
-  private static final class CountingInputStream extends FilterInputStream {
-    private volatile long count;
-
-    CountingInputStream(InputStream in) {
-      super(in);
-    }
-
-    long count() {
-      return count;
-    }
-
-    @Override
-    public int read() throws IOException {
-      int b = super.read();
-      if (b >= 0) {
-        count++;
-      }
-      return b;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      int n = super.read(b, off, len);
-      if (n > 0) {
-        count += n;
-      }
-      return n;
-    }
   }
 }

@@ -5,6 +5,7 @@ import static io.toedit.config.ConfigValues.finite;
 import static io.toedit.config.ConfigValues.integer;
 import static io.toedit.config.ConfigValues.longValue;
 import static io.toedit.config.ConfigValues.require;
+import static io.toedit.config.ConfigValues.withDefaults;
 
 import io.toedit.config.RenamedKeys;
 import io.toedit.stream.drift.DriftClock;
@@ -195,17 +196,14 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
   }
 
   private static PipelineConfig read(Properties props) {
-    Map<String, String> v = new LinkedHashMap<>(KEYS);
     for (String name : props.stringPropertyNames()) {
-      if (name.startsWith(PREFIX)) {
-        if (!KEYS.containsKey(name)) {
-          throw new IllegalArgumentException("Unknown pipeline setting '" + name + "'; known settings: "
-              + String.join(", ", KEYS.keySet()) + "; deprecated names still accepted: "
-              + String.join(", ", new java.util.TreeSet<>(DEPRECATED_KEYS.keySet())));
-        }
-        v.put(name, props.getProperty(name).strip());
+      if (name.startsWith(PREFIX) && !KEYS.containsKey(name)) {
+        throw new IllegalArgumentException("Unknown pipeline setting '" + name + "'; known settings: "
+            + String.join(", ", KEYS.keySet()) + "; deprecated names still accepted: "
+            + String.join(", ", new java.util.TreeSet<>(DEPRECATED_KEYS.keySet())));
       }
     }
+    Map<String, String> v = withDefaults(KEYS, props);
     return new PipelineConfig(v.get("toedit.input.topic"), v.get("toedit.edited.topic"),
         v.get("toedit.scored.topic"), bool(v, "toedit.scored.enabled"), bool(v, "toedit.scored.topk"),
         v.get("toedit.dlq.topic"), v.get("toedit.input.format").toLowerCase(Locale.ROOT),

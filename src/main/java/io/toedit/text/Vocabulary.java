@@ -1,5 +1,10 @@
 package io.toedit.text;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+
 /**
  * What the edit rule needs to know about a tokenizer's vocabulary, without the tokenizer.
  *
@@ -7,6 +12,19 @@ package io.toedit.text;
  * 151,669 ids to 151,936 rows): ids at or beyond {@link #size()} have no text and are never drawn.
  */
 public interface Vocabulary {
+
+  /**
+   * Token bytes as text: strict UTF-8 ({@code ""} for no bytes), {@code null} when they are not whole
+   * UTF-8 characters (part of a character, or malformed).
+   */
+  static String utf8(byte[] bytes) {
+    try {
+      return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+    } catch (CharacterCodingException e) {
+      return null;
+    }
+  }
 
   /** Number of token ids the tokenizer defines (holes included). */
   int size();

@@ -46,11 +46,21 @@ final class SampleGenerator {
 
   /** One sample: BOS first, the ending BOS/EOS not included. */
   static int[] sample(KvLlama model, int bos, int eos, int maxNew, double temperature, Random rnd) {
+    return sample(model, bos, eos, maxNew, temperature, rnd, null);
+  }
+
+  /**
+   * {@link #sample(KvLlama, int, int, int, double, Random)} that, when {@code nll} is not null, also
+   * stores in {@code nll[0]} the sum of -ln P(pick) under the untempered model (the same draws).
+   */
+  static int[] sample(KvLlama model, int bos, int eos, int maxNew, double temperature, Random rnd,
+      double[] nll) {
     model.reset();
     int[] ids = new int[maxNew + 1];
     ids[0] = bos;
     int n = 1;
     double[] w = new double[model.vocab];
+    double sum = 0;
     while (n <= maxNew && n < model.maxPos) {
       double[] lp = model.next(ids[n - 1]);
       double max = Double.NEGATIVE_INFINITY;
@@ -74,7 +84,11 @@ final class SampleGenerator {
       if (pick == bos || pick == eos) {
         break;
       }
+      sum -= lp[pick];
       ids[n++] = pick;
+    }
+    if (nll != null) {
+      nll[0] = sum;
     }
     return Arrays.copyOf(ids, n);
   }
@@ -98,7 +112,8 @@ final class SampleGenerator {
     return sb.toString().strip();
   }
 
-  private static Writer gzip(Path p) throws IOException {
+  /** A UTF-8 writer of a new gzip file. */
+  static Writer gzip(Path p) throws IOException {
     OutputStream f = Files.newOutputStream(p);
     return new OutputStreamWriter(new GZIPOutputStream(f), StandardCharsets.UTF_8);
   }

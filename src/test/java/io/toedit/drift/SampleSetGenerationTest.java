@@ -7,14 +7,11 @@ import io.toedit.model.ModelSettings;
 import io.toedit.model.Models;
 import io.toedit.text.TextTokenizer;
 import io.toedit.text.Vocabulary;
-import java.io.OutputStreamWriter;
 import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Random;
-import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
@@ -48,11 +45,11 @@ class SampleSetGenerationTest {
         Random rnd = new Random(20261130L + Math.round(temp * 10));
         Path out = dir.resolve(String.format(Locale.ROOT, "samples_t%.1f_n%d.jsonl.gz", temp, COUNT));
         long tokens = 0;
-        try (Writer w = new OutputStreamWriter(new GZIPOutputStream(Files.newOutputStream(out)),
-            StandardCharsets.UTF_8)) {
+        try (Writer w = SampleGenerator.gzip(out)) {
           for (int i = 0; i < COUNT; i++) {
             double[] nll = new double[1];
-            int[] ids = sample(model, v.bosId(), v.eosId(), temp, rnd, nll);
+            int[] ids = SampleGenerator.sample(model, v.bosId(), v.eosId(), SampleGenerator.MAX_NEW, temp,
+                rnd, nll);
             tokens += ids.length - 1;
             ObjectNode n = json.createObjectNode();
             n.put("id", String.format(Locale.ROOT, "stories260k-t%.1f-s%03d", temp, i));
@@ -68,44 +65,5 @@ class SampleSetGenerationTest {
             (System.nanoTime() - t0) / 1e9, out);
       }
     }
-  }
-
-  /** {@link SampleGenerator#sample} that also sums -ln P(pick) under the untempered model. */
-  private static int[] sample(KvLlama model, int bos, int eos, double temperature, Random rnd, double[] nll) {
-    model.reset();
-    int maxNew = SampleGenerator.MAX_NEW;
-    int[] ids = new int[maxNew + 1];
-    ids[0] = bos;
-    int n = 1;
-    double[] w = new double[model.vocab];
-    double sum = 0;
-    while (n <= maxNew && n < model.maxPos) {
-      double[] lp = model.next(ids[n - 1]);
-      double max = Double.NEGATIVE_INFINITY;
-      for (double x : lp) {
-        max = Math.max(max, x / temperature);
-      }
-      double total = 0;
-      for (int t = 0; t < lp.length; t++) {
-        w[t] = Math.exp(lp[t] / temperature - max);
-        total += w[t];
-      }
-      double u = rnd.nextDouble() * total;
-      int pick = lp.length - 1;
-      for (int t = 0; t < lp.length; t++) {
-        u -= w[t];
-        if (u <= 0) {
-          pick = t;
-          break;
-        }
-      }
-      if (pick == bos || pick == eos) {
-        break;
-      }
-      sum -= lp[pick];
-      ids[n++] = pick;
-    }
-    nll[0] = sum;
-    return java.util.Arrays.copyOf(ids, n);
   }
 }

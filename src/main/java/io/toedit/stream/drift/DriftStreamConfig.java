@@ -5,6 +5,7 @@ import static io.toedit.config.ConfigValues.finite;
 import static io.toedit.config.ConfigValues.integer;
 import static io.toedit.config.ConfigValues.longValue;
 import static io.toedit.config.ConfigValues.require;
+import static io.toedit.config.ConfigValues.withDefaults;
 
 import io.toedit.drift.EstimatorConfig;
 import io.toedit.drift.MetricsConfig;
@@ -126,12 +127,7 @@ public record DriftStreamConfig(boolean enabled, String observationsTopic, Strin
    * applications on one cluster never share it.
    */
   public static DriftStreamConfig fromProperties(Properties props) {
-    Map<String, String> v = new LinkedHashMap<>(KEYS);
-    for (String name : props.stringPropertyNames()) {
-      if (KEYS.containsKey(name)) {
-        v.put(name, props.getProperty(name).strip());
-      }
-    }
+    Map<String, String> v = withDefaults(KEYS, props);
     if (v.get("toedit.drift.observations.topic").isEmpty()) {
       v.put("toedit.drift.observations.topic",
           props.getProperty("application.id", DEFAULT_APPLICATION_ID).strip() + "-drift-observations");
