@@ -19,10 +19,11 @@ class RelauncherTest {
       f.setLength(2_471_645_608L);                                     // the Llama-3.2-1B-shaped BF16 file, sparse
     }
     assertEquals(2 * 2_471_645_608L, Relauncher.float32WeightBytes(dir));
-    assertEquals(List.of("-Xmx845m", "-XX:MaxDirectMemorySize=1024m"),
+    assertEquals(List.of("-Xmx550m", "-XX:MaxDirectMemorySize=1024m"),
         Relauncher.memoryFlags(dir, List.of(), 24L << 30));
     assertEquals(List.of("-XX:MaxDirectMemorySize=1024m"), Relauncher.memoryFlags(dir, List.of("-Xmx3g"), 24L << 30));
     assertEquals(List.of("-Xmx512m", "-XX:MaxDirectMemorySize=1024m"), Relauncher.memoryFlags(null, List.of(), 0));
+    assertEquals(0, Relauncher.float32WeightBytes(null));
     assertEquals(dir, Relauncher.modelDir(new String[] {"bench", "--model-dir", dir.toString()}));
     assertEquals(dir, Relauncher.modelDir(new String[] {"bench", "--model-dir=" + dir}));
   }
