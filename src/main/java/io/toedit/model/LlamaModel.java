@@ -52,8 +52,12 @@ final class LlamaModel implements AutoCloseable {
   private final Attention attention;    // the kernel bound to this model
   /** Largest vocabulary whose log-probs are copied to the host for top-k (CPU only; see topKOnHost). */
   static final int HOST_TOPK_MAX_VOCAB = 4096;
-  /** Most logits ({@code rows x vocabulary chunk}) the head materialises at once: 128 MiB of float32. */
-  static final long HEAD_BUDGET = 32L << 20;
+  /**
+   * Most logits ({@code rows x vocabulary chunk}) the head materialises at once: 32 MiB of float32 (a few
+   * such temporaries live at once). At 2,048 rows that is 4,096 vocabulary rows per chunk, still a large
+   * matrix product.
+   */
+  static final long HEAD_BUDGET = 8L << 20;
   private final boolean hostTopK;
   private final TorchScriptModule mlp;   // o_proj, RMSNorm, MLP, residuals
 
