@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Dependencies point inward, in the order of the pipeline: {@code text} (tokens, scores, vocabulary)
- * at the centre; {@code model} (the prior), {@code edit} (the rule) and {@code drift} (statistics)
+ * and {@code document} (the JSON document format) at the centre; {@code model} (the prior), {@code edit} (the rule) and {@code drift} (statistics)
  * beside each other; {@code pipeline} joins model and edit; {@code stream} and
  * {@code stream.drift} put them on Kafka; {@code serve} exposes them; {@code local} is development
  * tooling; {@code cli} wires everything.
@@ -27,6 +27,26 @@ class ArchitectureTest {
             "io.toedit.model..", "io.toedit.edit..", "io.toedit.drift..", "io.toedit.pipeline..",
             "io.toedit.stream..", "io.toedit.serve..", "io.toedit.local..", "io.toedit.cli..",
             "org.apache.kafka..", "ai.djl..", "org.apache.avro..")
+        .check(CLASSES);
+  }
+
+  @Test
+  void theDocumentFormatShouldDependOnNothingOfOursButTheAvroContract() {
+    noClasses().that().resideInAPackage("io.toedit.document..")
+        .should().dependOnClassesThat().resideInAnyPackage(
+            "io.toedit.text..", "io.toedit.model..", "io.toedit.edit..", "io.toedit.drift..",
+            "io.toedit.pipeline..", "io.toedit.stream..", "io.toedit.serve..", "io.toedit.local..",
+            "io.toedit.cli..", "io.toedit.config..", "org.apache.kafka..", "ai.djl..")
+        .check(CLASSES);
+  }
+
+  @Test
+  void configValuesShouldDependOnNothingOfOurs() {
+    noClasses().that().resideInAPackage("io.toedit.config..")
+        .should().dependOnClassesThat().resideInAnyPackage(
+            "io.toedit.text..", "io.toedit.document..", "io.toedit.model..", "io.toedit.edit..",
+            "io.toedit.drift..", "io.toedit.pipeline..", "io.toedit.stream..", "io.toedit.serve..",
+            "io.toedit.local..", "io.toedit.cli..", "org.apache.kafka..", "ai.djl..")
         .check(CLASSES);
   }
 

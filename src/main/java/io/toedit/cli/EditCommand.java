@@ -1,5 +1,6 @@
 package io.toedit.cli;
 
+import io.toedit.config.RenamedKeys;
 import io.toedit.edit.EditConfig;
 import io.toedit.edit.Editor;
 import io.toedit.edit.Strategy;
@@ -15,6 +16,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -22,7 +24,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "edit", mixinStandardHelpOptions = true, sortOptions = false,
-    description = {"Edit a JSONL or JSONL.gz file in batch (ToEdit token-level editing).",
+    description = {"Edit a JSONL file, plain or gzip, offline (ToEdit token-level editing).",
         "Every other field of a line is kept; the edit details are added in the --info-field object. "
             + "Bad lines go to the rejects file with their line number (exit code 3)."})
 public final class EditCommand implements Callable<Integer> {
@@ -31,7 +33,7 @@ public final class EditCommand implements Callable<Integer> {
   CommandSpec spec;
 
   @Option(names = {"-i", "--input"}, required = true, paramLabel = "FILE",
-      description = "Input .jsonl or .jsonl.gz (gzip by extension).")
+      description = "Input .jsonl, plain or gzip (detected by its magic bytes).")
   Path input;
 
   @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE",
@@ -83,17 +85,26 @@ public final class EditCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "42", description = "Seed of the per-(document, position) draws (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--batch-size", defaultValue = "64", description = "Documents per scoring batch (default: ${DEFAULT-VALUE}).")
-  int batchSize;
+  @Option(names = "--chunk-size", defaultValue = "64", paramLabel = "N",
+      description = "Documents handed to the editor at once (default: ${DEFAULT-VALUE}).")
+  int chunkSize;
 
-  @Option(names = "--concurrent-batches", paramLabel = "N",
-      description = "Batches processed at once (default: the number of scoring workers).")
-  Integer concurrentBatches;
+  @Option(names = "--concurrent-chunks", paramLabel = "N",
+      description = "Chunks edited at once (default: the number of scoring workers).")
+  Integer concurrentChunks;
 
   @Option(names = "--batched-scoring",
-      description = "Score a whole batch in one scorer call (faster on a GPU). Default: one call per document, "
-          + "so the output does not depend on the batching in its last bits.")
+      description = "Score a whole chunk in batched forward passes (faster on a GPU). Default: one forward pass "
+          + "per document, so the output does not depend on the chunking in its last bits.")
   boolean batchedScoring;
+
+  @Option(names = "--batch-size", hidden = true, paramLabel = "N",
+      description = "Deprecated name of --chunk-size.")
+  Integer deprecatedBatchSize;
+
+  @Option(names = "--concurrent-batches", hidden = true, paramLabel = "N",
+      description = "Deprecated name of --concurrent-chunks.")
+  Integer deprecatedConcurrentBatches;
 
   @Option(names = "--max-line-bytes", defaultValue = "16777216",
       description = "Longer input lines are rejected without being held in memory (default: ${DEFAULT-VALUE}).")
@@ -112,6 +123,7 @@ public final class EditCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    applyDeprecatedNames();
     if (!Files.isRegularFile(input)) {
       throw new NoSuchFileException(input.toString(), null, "input file not found");
     }
@@ -125,7 +137,7 @@ public final class EditCommand implements Callable<Integer> {
     JsonlEditJob.Options options = JsonlEditJob.Options.defaults(input, output)
         .withRejects(rejects != null ? rejects : JsonlEditJob.Options.defaultRejects(output))
         .withFields(textField, idField, infoField)
-        .withBatching(batchSize, concurrentBatches != null ? concurrentBatches : settings.workers())
+        .withChunking(chunkSize, concurrentChunks != null ? concurrentChunks : settings.workers())
         .withLimits(maxLineBytes, maxDocumentChars);
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
@@ -133,8 +145,8 @@ public final class EditCommand implements Callable<Integer> {
     try (TextTokenizer tokenizer = Models.openTokenizer(settings); Scorer scorer = Models.openScorer(settings)) {
       DocumentEditor editor = new DocumentEditor(tokenizer, scorer, new Editor(config, tokenizer.vocabulary()),
           batchedScoring ? DocumentEditor.ScoringMode.BATCHED : DocumentEditor.ScoringMode.PER_DOCUMENT);
-      out.printf(Locale.ROOT, "edit %s -> %s: model %s on %s, %s%n", input, output, scorer.modelId(), scorer.device(),
-          config.parameters());
+      out.printf(Locale.ROOT, "edit %s -> %s: model %s on %s, context token %s, %s%n", input, output, scorer.modelId(),
+          scorer.device(), tokenizer.contextToken().describe(), config.parameters());
       out.flush();
       JsonlEditJob.Summary summary = new JsonlEditJob(editor, options)
           .run(showProgress ? new ProgressLine(err) : JsonlEditJob.Progress.NONE);
@@ -145,6 +157,29 @@ public final class EditCommand implements Callable<Integer> {
       out.flush();
       return summary.rejects() > 0 ? ExitCodes.PARTIAL : ExitCodes.OK;
     }
+  }
+
+  /** Applies the deprecated flag names (a new name given too wins), with a warning each. */
+  void applyDeprecatedNames() {
+    CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
+    if (deprecatedBatchSize != null) {
+      deprecated("--batch-size", "--chunk-size");
+      if (parsed == null || !parsed.hasMatchedOption("--chunk-size")) {
+        chunkSize = deprecatedBatchSize;
+      }
+    }
+    if (deprecatedConcurrentBatches != null) {
+      deprecated("--concurrent-batches", "--concurrent-chunks");
+      if (concurrentChunks == null) {
+        concurrentChunks = deprecatedConcurrentBatches;
+      }
+    }
+  }
+
+  private void deprecated(String oldName, String newName) {
+    PrintWriter err = spec.commandLine().getErr();
+    err.println("warning: " + RenamedKeys.warning(oldName, newName));
+    err.flush();
   }
 
   /** One self-overwriting line: documents, tokens/s, share of the input read, ETA. At most 4 updates/s. */

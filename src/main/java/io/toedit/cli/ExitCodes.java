@@ -9,6 +9,8 @@ public final class ExitCodes {
   public static final int USAGE = 2;
   /** The run finished but some input was rejected (written to a rejects file or dead-letter topic). */
   public static final int PARTIAL = 3;
+  /** {@code drift}: the audit finished and at least one window raised the synthetic-text alert. */
+  public static final int DRIFT_ALERT = 4;
 
   private ExitCodes() {
   }

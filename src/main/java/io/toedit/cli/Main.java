@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
         ScoreCommand.class,
         BenchCommand.class,
         ProfileCommand.class,
+        DriftCommand.class,
         ProduceCommand.class,
         ConsumeCommand.class,
         BrokerCommand.class,

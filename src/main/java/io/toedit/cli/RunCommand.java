@@ -94,7 +94,8 @@ public final class RunCommand implements Callable<Integer> {
       if (surface != null) {
         surface.advertise(props);
       }
-      out.println("Model " + scorer.modelId() + " on " + scorer.device() + "; " + config.inputTopic() + " → "
+      out.println("Model " + scorer.modelId() + " on " + scorer.device() + " (context token "
+          + tokenizer.contextToken().describe() + "); " + config.inputTopic() + " → "
           + config.editedTopic() + (config.scoredEnabled() ? " + " + config.scoredTopic() : "") + " | dead letters → "
           + config.deadLetterTopic());
       PipelineRunner runner = PipelineRunner.start(props, tokenizer, scorer, edit,

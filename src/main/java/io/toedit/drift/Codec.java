@@ -77,12 +77,18 @@ final class Codec {
   static final class Reader {
     private final ByteBuffer buf;
     private final String what;
+    private final int version;
 
     /**
      * Checks magic, version, family, reserved bytes and the trailing CRC-32, in that order, then
      * positions the reader after the 8-byte header.
      */
     Reader(byte[] bytes, String what, byte[] magic, int version, int family) {
+      this(bytes, what, magic, version, version, family);
+    }
+
+    /** As above, accepting any serial version in {@code [minVersion, version]} (see {@link #version()}). */
+    Reader(byte[] bytes, String what, byte[] magic, int minVersion, int version, int family) {
       this.what = what;
       if (bytes == null) {
         throw new SummaryFormatException(what + ": bytes must not be null");
@@ -97,8 +103,13 @@ final class Codec {
               + (magic[i] & 0xFF) + ": " + (bytes[i] & 0xFF) + " (not a " + what + ")");
         }
       }
-      check(bytes[4] & 0xFF, version, "serial version (byte 4)",
-          " (written by another version; rebuild it with this version)");
+      int v = bytes[4] & 0xFF;
+      if (v < minVersion || v > version) {
+        throw new SummaryFormatException("Possible corruption: " + what + " serial version (byte 4) must be "
+            + (minVersion == version ? String.valueOf(version) : "in [" + minVersion + ", " + version + "]")
+            + ": " + v + " (written by another version; rebuild it with this version)");
+      }
+      this.version = v;
       check(bytes[5] & 0xFF, family, "family (byte 5)", "");
       check(bytes[6] & 0xFF, 0, "reserved byte 6", "");
       check(bytes[7] & 0xFF, 0, "reserved byte 7", "");
@@ -114,6 +125,11 @@ final class Codec {
       }
       buf.limit(bytes.length - 4);
       buf.position(8);
+    }
+
+    /** The serial version of the bytes being read. */
+    int version() {
+      return version;
     }
 
     void check(long actual, long expected, String field, String hint) {

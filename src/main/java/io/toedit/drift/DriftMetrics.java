@@ -10,7 +10,7 @@ import java.util.List;
  *       reference's unigram+bigram counts hashed into the same buckets (the paper's feature
  *       space);</li>
  *   <li>{@code klSmoothed}: KL(window || reference) on the same buckets, both sides add-alpha
- *       smoothed ({@link DriftConfig#klAlpha()});</li>
+ *       smoothed ({@link MetricsConfig#klAlpha()});</li>
  *   <li>{@code top1PctBucketShare}: mass share of the 1 % largest of those buckets;</li>
  *   <li>{@code top40BigramShare}: mass share of the 40 most frequent bigrams among all bigrams
  *       (from the frequent-items sketch; exact below its capacity);</li>
@@ -36,14 +36,17 @@ import java.util.List;
  * </pre>
  * So it fires only when NLL shifts low <em>and</em> narrows <em>and</em> concentration rises, each
  * by at least {@code threshold} reference standard deviations. The score is {@code NaN} (and the
- * signal false) when the window has no scores or the reference has fewer than 2 windows.
+ * signal false) when the window has no scores or the reference has fewer than 2 windows. This
+ * signal misses mixed windows (mixing widens the NLL spread); {@code estimate} is the estimated
+ * synthetic fraction with its interval, tests and alert ({@link SyntheticEstimate}), which is what
+ * the stream and the {@code drift} command publish as the alert.
  */
 public record DriftMetrics(long documents, long tokens, double jsd, double klSmoothed,
     double top1PctBucketShare, double top40BigramShare, double distinct1Ratio, double distinct2Ratio,
     double distinct3Ratio, double entropy1, double entropy2, double entropy3, double meanNll,
     double perplexity, double documentNllMean, double documentNllSd, double editRate,
     double overThresholdRate, double shiftZ, double narrowZ, double concentrationZ,
-    double contaminationScore, boolean contaminated) {
+    double contaminationScore, boolean contaminated, SyntheticEstimate estimate) {
 
   /** Bigrams whose mass share {@code top40BigramShare} measures. */
   public static final int TOP_BIGRAMS = 40;
@@ -52,10 +55,10 @@ public record DriftMetrics(long documents, long tokens, double jsd, double klSmo
   private static final double MIN_SD = 1e-9;
 
   public static DriftMetrics of(WindowSummary window, Reference reference) {
-    return of(window, reference, DriftConfig.defaults());
+    return of(window, reference, MetricsConfig.defaults());
   }
 
-  public static DriftMetrics of(WindowSummary window, Reference reference, DriftConfig config) {
+  public static DriftMetrics of(WindowSummary window, Reference reference, MetricsConfig config) {
     WindowSummary ref = reference.summaryView();
     long[] w = window.unigramBigramCounts();
     long[] r = ref.unigramBigramCounts();
@@ -81,7 +84,7 @@ public record DriftMetrics(long documents, long tokens, double jsd, double klSmo
         Distributions.entropy(window.bucketCounts(1)), Distributions.entropy(window.bucketCounts(2)),
         Distributions.entropy(window.bucketCounts(3)), meanNll, Math.exp(meanNll), docMean, docSd,
         ratio(window.changed(), window.tokens()), ratio(window.overThreshold(), window.predictedTokens()),
-        shiftZ, narrowZ, concZ, score, fires);
+        shiftZ, narrowZ, concZ, score, fires, SyntheticEstimate.of(window, reference, config.estimator()));
   }
 
   /**

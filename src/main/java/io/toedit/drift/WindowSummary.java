@@ -284,6 +284,29 @@ public final class WindowSummary {
   }
 
   /**
+   * Normalized rank of {@code x} among the per-document mean NLLs (KLL): the share of scored
+   * documents with mean NLL at most {@code x} ({@code inclusive}) or below it; {@code NaN} when
+   * nothing was scored. Exact while at most {@code kllK} documents were scored.
+   */
+  public double documentNllRank(double x, boolean inclusive) {
+    return docNlls.isEmpty() ? Double.NaN : docNlls.getRank((float) x,
+        inclusive ? QuantileSearchCriteria.INCLUSIVE : QuantileSearchCriteria.EXCLUSIVE);
+  }
+
+  /**
+   * The per-document mean NLLs the KLL sketch retains, ascending (every one of them while at most
+   * {@code kllK} documents were scored); empty when nothing was scored.
+   */
+  float[] documentNllItems() {
+    return docNlls.isEmpty() ? new float[0] : docNlls.getSortedView().getQuantiles();
+  }
+
+  /** Whether {@link #documentNllItems()} holds every scored document's NLL (the KLL sketch never compacted). */
+  boolean documentNllsExact() {
+    return !docNlls.isEstimationMode();
+  }
+
+  /**
    * The {@code limit} most frequent n-grams of order {@code n}, most frequent first, decoded back
    * into token ids. Estimates are exact while the order has at most 0.75 x frequentMapSize distinct
    * n-grams; beyond that they lie within the returned bounds.

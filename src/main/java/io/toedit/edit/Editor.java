@@ -3,6 +3,7 @@ package io.toedit.edit;
 import io.toedit.text.TokenScores;
 import io.toedit.text.Tokenized;
 import io.toedit.text.Vocabulary;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -24,21 +25,26 @@ import java.util.Map;
  *   <li>otherwise, for {@code low_drop_up_revise} and {@code filtering}, a token with
  *       {@code P < dropThreshold} is deleted.</li>
  * </ul>
- * Position 0 (BOS) is never edited; position 1 (the first real token, whose context is BOS) is.
- * Special tokens (BOS, EOS, pad, unk...) and byte-fallback pieces that are not a whole character
- * ({@link Vocabulary#surface} is {@code null}) are never drawn.
+ * Position 0 (the context token) is never edited; position 1 (the first real token) is. Special
+ * tokens (BOS, EOS, pad, unk...), ids without bytes (padded vocabulary rows) and tokens whose bytes
+ * are not whole UTF-8 characters ({@link Vocabulary#surface} is {@code null}) are never drawn; the
+ * last two are counted in {@link EditResult#excludedCandidates()}.
  *
  * <h2>Text faithfulness</h2>
- * The output text is the input text with each edited token's character span replaced by the new
- * token's surface (or removed, for a deletion); everything else is copied unchanged. So that this
- * can never produce text the tokenizer did not mean, a token is resampled only when its span is its
- * own (no other token covers any of it) and the span text is exactly the token's surface; tokens
- * that share a span (the bytes of one byte-fallback character, or the dummy-prefix piece) are
- * deleted only all together and never resampled. Such tokens still count as {@code tokens} and,
- * when their P passes, as {@code overThreshold}, but never as changed, and they add nothing to
- * {@code expectedChanged}. The dummy-prefix space SentencePiece adds before the first token maps to
- * no text: a replacement of the first token drops the leading space of its surface when the
- * original had none in the text.
+ * The output text is the input text with each edited unit's character span replaced by the drawn
+ * token's text (exactly its {@link Vocabulary#bytes}) or removed, for a deletion; everything else is
+ * copied unchanged. A unit is one token, or a <em>partial-character group</em>: consecutive tokens
+ * that share one span because their boundaries fall inside a UTF-8 character (the byte-fallback
+ * pieces of one character, or byte-level pieces that split an emoji, a CJK or a Devanagari
+ * character). So that this can never produce text the tokenizer did not mean, a unit is resampled
+ * only when the bytes of its tokens are exactly its span's text. A group is resampled as a whole: the
+ * draw is at its first position (when that position is over the threshold), from that position's
+ * candidates, and the drawn token replaces the whole group; the group's other positions count as
+ * {@code tokens} and, when their P passes, as {@code overThreshold}, but are never drawn. A group is
+ * deleted only all together (every position under the drop threshold). Tokens whose bytes are not
+ * their span's text (text the tokenizer normalised, an unknown token) are left alone. The
+ * dummy-prefix space SentencePiece adds before the first token maps to no text: a replacement of the
+ * first token drops the leading space of its surface when the original had none in the text.
  */
 public final class Editor {
 
@@ -53,7 +59,8 @@ public final class Editor {
     this.parameters = config.parameters();
     this.drawable = new boolean[vocabulary.size()];
     for (int id = 0; id < drawable.length; id++) {
-      drawable[id] = !vocabulary.isSpecial(id) && vocabulary.surface(id) != null;
+      String surface = vocabulary.surface(id);
+      drawable[id] = !vocabulary.isSpecial(id) && surface != null && !surface.isEmpty();
     }
   }
 
@@ -106,39 +113,36 @@ public final class Editor {
     for (int u = 0; u < units.count; u++) {
       int first = units.first[u];
       int last = units.last[u];
-      if (last == first) {
-        int t = first;
-        boolean revised = false;
-        if (config.revises() && config.overThreshold(p[t]) && units.revisable[u]) {
-          revised = true;
-          cand.build(t, ids[t], logProbs[t], scores, documentId);
-          if (cand.size > 0) {
-            double wOriginal = cand.weights(beta);
-            expected += 1.0 - wOriginal;
-            int newId = cand.draw(DrawKeys.uniform(config.seed(), idHash, t));
-            if (newId != ids[t]) {
-              String surface = vocabulary.surface(newId);
-              if (units.virtualSpace[u] && !surface.isEmpty() && surface.charAt(0) == ' ') {
-                surface = surface.substring(1);
-              }
-              edits.add(new TokenEdit(t, tokens.charStart()[t], tokens.charEnd()[t], ids[t],
-                  vocabulary.piece(ids[t]), newId, surface, (float) p[t]));
-              changed++;
+      // A unit is one token, or the tokens of a partial-character group: drawn at its first position,
+      // and a drawn token replaces the whole unit.
+      int t = first;
+      boolean revised = false;
+      if (config.revises() && config.overThreshold(p[t]) && units.revisable[u]) {
+        revised = true;
+        cand.build(t, ids[t], logProbs[t], scores, documentId);
+        if (cand.size > 0) {
+          double wOriginal = cand.weights(beta);
+          expected += 1.0 - wOriginal;
+          int newId = cand.draw(DrawKeys.uniform(config.seed(), idHash, t));
+          if (newId != ids[t]) {
+            String surface = vocabulary.surface(newId);
+            if (units.virtualSpace[u] && !surface.isEmpty() && surface.charAt(0) == ' ') {
+              surface = surface.substring(1);
             }
+            edits.add(new TokenEdit(t, tokens.charStart()[t], tokens.charEnd()[t], ids[t],
+                vocabulary.piece(ids[t]), newId, surface, (float) p[t]));
+            changed++;
           }
         }
-        if (!revised && config.drops() && p[t] < config.dropThreshold() && units.deletable[u]) {
-          edits.add(deletion(tokens, t, p[t]));
-          deleted++;
-        }
-      } else if (config.drops() && units.deletable[u]) {
+      }
+      if (!revised && config.drops() && units.deletable[u]) {
         boolean all = true;
-        for (int t = first; t <= last && all; t++) {
-          all = p[t] < config.dropThreshold() && !(config.revises() && config.overThreshold(p[t]));
+        for (int k = first; k <= last && all; k++) {
+          all = p[k] < config.dropThreshold() && (first == last || !(config.revises() && config.overThreshold(p[k])));
         }
         if (all) {
-          for (int t = first; t <= last; t++) {
-            edits.add(deletion(tokens, t, p[t]));
+          for (int k = first; k <= last; k++) {
+            edits.add(deletion(tokens, k, p[k]));
             deleted++;
           }
         }
@@ -148,7 +152,7 @@ public final class Editor {
     int predicted = n - 1;
     double meanNll = predicted > 0 ? nll / predicted : Double.NaN;
     return new EditResult(out, List.copyOf(edits), predicted, overThreshold, changed, deleted, meanNll,
-        expected, config.strategy(), parameters, config.seed());
+        expected, cand.excluded, config.strategy(), parameters, config.seed());
   }
 
   private TokenEdit deletion(Tokenized tokens, int t, double p) {
@@ -179,6 +183,8 @@ public final class Editor {
     double[] weights;
     int size;
     int originalIndex;
+    /** Candidates left out because they have no whole text (part of a UTF-8 character, or no bytes). */
+    int excluded;
 
     Candidates(int capacity) {
       ids = new int[capacity];
@@ -211,6 +217,8 @@ public final class Editor {
           }
         } else if (id >= 0 && id < drawable.length && drawable[id]) {
           add(id, topLp[i]);
+        } else if (id < 0 || id >= drawable.length || !vocabulary.isSpecial(id)) {
+          excluded++;
         }
       }
       if (originalIndex < 0 && !config.excludeOriginal()) {
@@ -309,6 +317,20 @@ public final class Editor {
           clean = ids[k] >= 0 && ids[k] < vocab.size() && !vocab.isSpecial(ids[k]);
         }
         u.deletable[i] = clean;
+        if (clean && f < l) {
+          // a partial-character group: revisable as a whole when its bytes are exactly its span's text
+          java.io.ByteArrayOutputStream group = new java.io.ByteArrayOutputStream();
+          for (int k = f; k <= l; k++) {
+            byte[] b = vocab.bytes(ids[k]);
+            if (b == null) {
+              group = null;
+              break;
+            }
+            group.writeBytes(b);
+          }
+          u.revisable[i] = group != null && e <= text.length()
+              && Arrays.equals(group.toByteArray(), text.substring(s, e).getBytes(StandardCharsets.UTF_8));
+        }
         if (clean && f == l) {
           String surface = vocab.surface(ids[f]);
           if (surface != null) {

@@ -1,9 +1,9 @@
 package io.toedit.local;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.toedit.avro.RawDocument;
-import java.io.BufferedInputStream;
+import io.toedit.document.DocumentCodec;
+import io.toedit.document.Gzip;
+import io.toedit.document.InvalidDocumentException;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,15 +13,10 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
-import java.util.zip.GZIPInputStream;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
@@ -29,8 +24,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * Sends JSONL documents (plain or gzip, detected from the content) into a topic, one record per
  * non-blank line, keyed by the document id.
  *
- * <p>Input lines are JSON objects {@code {"id": ..., "text": ..., "source": ..., "metadata": {...},
- * "timestamp": <epoch ms>}}; only {@code text} is required. A missing id becomes
+ * <p>Input lines follow the {@link DocumentCodec} format; a missing id becomes
  * {@code <file name>:<line number>}.
  *
  * <ul>
@@ -49,7 +43,7 @@ public final class JsonlProducer {
   public record Result(long sent, long skipped) {
   }
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final DocumentCodec CODEC = DocumentCodec.standard(Integer.MAX_VALUE, "no limit");
 
   private final Producer<String, byte[]> producer;
   private final String topic;
@@ -144,13 +138,9 @@ public final class JsonlProducer {
     if (format == Format.JSON) {
       String key = fallbackId;
       try {
-        JsonNode node = JSON.readTree(line);
-        JsonNode id = node == null ? null : node.get("id");
-        if (id != null && (id.isTextual() || id.isNumber())) {
-          key = id.asText();
-        }
-      } catch (IOException e) {
-        // sent as is: the pipeline dead-letters it with the parse error
+        key = CODEC.decode(line, fallbackId).id();
+      } catch (InvalidDocumentException e) {
+        // sent as is: the pipeline dead-letters it with the same reason
       }
       return new ProducerRecord<>(topic, key, line.getBytes(StandardCharsets.UTF_8));
     }
@@ -167,68 +157,23 @@ public final class JsonlProducer {
   }
 
   /**
-   * Parses one JSONL line into a {@link RawDocument}.
+   * Parses one JSONL line into a {@link RawDocument} with the {@link DocumentCodec} rules (no limit
+   * on the text length: that is the pipeline's {@code toedit.input.max.chars}).
    *
-   * @throws IllegalArgumentException saying what is wrong with the line
+   * @throws IllegalArgumentException with the {@link io.toedit.document.Rejection} reason
    */
   public static RawDocument toRawDocument(String line, String fallbackId, String defaultSource) {
-    JsonNode node;
     try {
-      node = JSON.readTree(line);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IllegalArgumentException("not valid JSON: " + e.getOriginalMessage(), e);
+      return CODEC.decode(line, fallbackId).toRawDocument(defaultSource);
+    } catch (InvalidDocumentException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
     }
-    if (node == null || !node.isObject()) {
-      throw new IllegalArgumentException("not a JSON object");
-    }
-    JsonNode text = node.get("text");
-    if (text == null || !text.isTextual()) {
-      throw new IllegalArgumentException(text == null ? "no \"text\" field" : "\"text\" is not a string");
-    }
-    JsonNode id = node.get("id");
-    String docId;
-    if (id == null || id.isNull()) {
-      docId = fallbackId;
-    } else if (id.isTextual() || id.isNumber()) {
-      docId = id.asText();
-    } else {
-      throw new IllegalArgumentException("\"id\" must be a string or a number");
-    }
-    JsonNode source = node.get("source");
-    String src = source == null || source.isNull() ? defaultSource : source.asText();
-    Map<String, String> metadata = null;
-    JsonNode meta = node.get("metadata");
-    if (meta != null && !meta.isNull()) {
-      if (!meta.isObject()) {
-        throw new IllegalArgumentException("\"metadata\" must be an object");
-      }
-      metadata = new LinkedHashMap<>();
-      for (Iterator<Map.Entry<String, JsonNode>> it = meta.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
-        metadata.put(e.getKey(), e.getValue().isTextual() ? e.getValue().asText() : e.getValue().toString());
-      }
-    }
-    Instant timestamp = null;
-    JsonNode ts = node.get("timestamp");
-    if (ts != null && !ts.isNull()) {
-      if (!ts.canConvertToLong()) {
-        throw new IllegalArgumentException("\"timestamp\" must be epoch milliseconds");
-      }
-      timestamp = Instant.ofEpochMilli(ts.asLong());
-    }
-    return RawDocument.newBuilder().setId(docId).setText(text.asText()).setSource(src)
-        .setMetadata(metadata).setTimestamp(timestamp).build();
   }
 
   /** Opens a file ("-" = stdin), gunzipping when it starts with the gzip magic bytes. Strict UTF-8. */
   static BufferedReader open(Path file) throws IOException {
     InputStream raw = file.toString().equals("-") ? System.in : Files.newInputStream(file);
-    BufferedInputStream in = new BufferedInputStream(raw, 1 << 16);
-    in.mark(2);
-    int b0 = in.read();
-    int b1 = in.read();
-    in.reset();
-    InputStream data = b0 == 0x1f && b1 == 0x8b ? new GZIPInputStream(in, 1 << 16) : in;
+    InputStream data = Gzip.decompressIfGzip(raw, 1 << 16);
     return new BufferedReader(new InputStreamReader(data, StandardCharsets.UTF_8.newDecoder()
         .onMalformedInput(CodingErrorAction.REPORT)
         .onUnmappableCharacter(CodingErrorAction.REPORT)), 1 << 16);

@@ -2,6 +2,7 @@ package io.toedit.local;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.toedit.document.Gzip;
 import io.toedit.edit.EditConfig;
 import io.toedit.model.ModelSettings;
 import io.toedit.model.Models;
@@ -24,7 +25,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
-import java.util.zip.GZIPInputStream;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -44,7 +44,7 @@ import org.apache.kafka.streams.StreamsConfig;
  * </pre>
  *
  * <p>Scoring-only: {@code Scorer.score} over the pre-tokenized corpus, in chunks of
- * {@code toedit.batch.max.tokens} (the pipeline's micro-batch), sorted by length within a chunk.
+ * {@code toedit.microbatch.max.tokens} (the pipeline's micro-batch), sorted by length within a chunk.
  * End-to-end: the input topic is filled first; the clock runs from {@code KafkaStreams.start()} until
  * a read_committed consumer has seen one output (edited or dead letter) per input record, so Streams
  * start-up, validation, tokenization, editing, Avro encoding and transactions all count.
@@ -192,7 +192,7 @@ public final class PipelineBench {
     List<String[]> base = new ArrayList<>();
     ObjectMapper json = new ObjectMapper();
     try (InputStream raw = Files.newInputStream(corpus);
-        InputStream in = corpus.toString().endsWith(".gz") ? new GZIPInputStream(raw) : raw;
+        InputStream in = Gzip.decompressIfGzip(raw, 1 << 16);
         BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
       String line;
       while ((line = r.readLine()) != null) {

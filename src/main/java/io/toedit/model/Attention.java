@@ -284,12 +284,14 @@ abstract class Attention implements AutoCloseable {
           ? base.create(FloatBuffer.wrap(causalMask(0, tableRows, tableRows)), new Shape(tableRows, tableRows)) : null;
     }
 
-    private record Chunks(int[] bounds, NDArray[] masks, long[] splitAt) {
+    private record Chunks(int[] bounds, NDArray[] masks, long[] splitAt, int rowsPerGroup) {
     }
 
     @Override
     void prepare(Ctx c) {
-      int[] bounds = queryChunks(c.t, (long) c.b * cfg.numHeads(), c.budget);
+      // Chunks depend on the row length only, never on how many rows share the pass: a row gets the same
+      // softmax lengths, hence the same bits, alone and in a batch. The batch is cut into row groups instead.
+      int[] bounds = queryChunks(c.t, cfg.numHeads(), c.budget);
       int chunkCount = bounds.length - 1;
       NDArray[] masks = new NDArray[chunkCount];
       for (int i = 0; i < chunkCount; i++) {
@@ -303,14 +305,31 @@ abstract class Attention implements AutoCloseable {
       for (int i = 1; i < chunkCount; i++) {
         splitAt[i - 1] = bounds[i];
       }
-      c.state = new Chunks(bounds, masks, splitAt);
+      long largest = 1;
+      for (int i = 0; i < chunkCount; i++) {
+        largest = Math.max(largest, (long) (bounds[i + 1] - bounds[i]) * bounds[i + 1]);
+      }
+      int rowsPerGroup = (int) Math.max(1, Math.min(c.b, c.budget / (largest * cfg.numHeads())));
+      c.state = new Chunks(bounds, masks, splitAt, rowsPerGroup);
     }
 
     @Override
     NDArray attend(NDArray qk, NDArray vIn, Ctx c) {
       Chunks ch = (Chunks) c.state;
-      int b = c.b;
-      int t = c.t;
+      if (ch.rowsPerGroup() >= c.b) {
+        return attendRows(qk, vIn, c.b, c.t, ch);
+      }
+      NDList groups = new NDList();                                       // [rows, T, ...] per group
+      for (int r0 = 0; r0 < c.b; r0 += ch.rowsPerGroup()) {
+        int r1 = Math.min(c.b, r0 + ch.rowsPerGroup());
+        NDIndex rows = new NDIndex().addSliceDim(r0, r1);
+        groups.add(attendRows(qk.get(rows), vIn.get(rows), r1 - r0, c.t, ch));
+      }
+      return NDArrays.concat(groups, 0);
+    }
+
+    /** Attention of {@code b} rows, qk {@code [b, T, q | k]}, v {@code [b, T, Dkv]}; returns {@code [b*T, heads*hd]}. */
+    private NDArray attendRows(NDArray qk, NDArray vIn, int b, int t, Chunks ch) {
       int hd = cfg.headDim();
       int nh = cfg.numHeads();
       int nkv = cfg.numKvHeads();

@@ -5,19 +5,30 @@ import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.huggingface.tokenizers.jni.CharSpan;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.toedit.text.ContextToken;
 import io.toedit.text.TextTokenizer;
 import io.toedit.text.Tokenized;
 import io.toedit.text.Vocabulary;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Iterator;
-import java.util.Map;
 
 /**
  * A Hugging Face {@code tokenizer.json} through DJL's tokenizers binding, with truncation off
- * (DJL's default silently truncates at {@code model_max_length}).
+ * (DJL's default silently truncates at {@code model_max_length}) and without the post-processor's
+ * special tokens: the {@link ContextToken} is prepended here, by one rule (see {@link HfVocabulary}).
+ *
+ * <h2>Spans</h2>
+ * Token spans come from the token bytes, not from DJL's offsets: when the tokens' bytes, in order,
+ * are exactly the UTF-8 of the text (after the decoder's leading strip, SentencePiece's dummy-prefix
+ * space), each token's byte span is known exactly. A run of tokens whose boundaries fall inside a
+ * UTF-8 character (byte-fallback pieces, or byte-level pieces that split an emoji or a CJK character)
+ * shares the character span of the whole run, so it is edited only as a whole or left alone. When the
+ * bytes are not the text (the tokenizer normalised it, e.g. Qwen's NFC on NFD input, or an unknown
+ * token), the spans are DJL's character offsets, and the editor edits only tokens whose bytes equal
+ * their span's text.
  */
 public final class HfTokenizer implements TextTokenizer {
 
@@ -29,19 +40,26 @@ public final class HfTokenizer implements TextTokenizer {
     this.vocabulary = vocabulary;
   }
 
-  /** Loads {@code dir/tokenizer.json}; {@code bosId}/{@code eosId} come from the model config. */
-  public static HfTokenizer open(Path dir, int bosId, int eosId) {
+  /**
+   * Loads {@code dir/tokenizer.json}, with {@code dir/tokenizer_config.json} and {@code dir/config.json}
+   * when present (their BOS/EOS/pad/unk tokens are special too).
+   *
+   * @throws IllegalArgumentException for a missing {@code tokenizer.json}, an unsupported model,
+   *     decoder or post-processor type, or no context token, naming the file and the field
+   */
+  public static HfTokenizer open(Path dir) {
     Path file = dir.resolve("tokenizer.json");
     if (!Files.isRegularFile(file)) {
       throw new IllegalArgumentException("Missing tokenizer file: " + file
           + " (a Hugging Face model folder needs tokenizer.json)");
     }
-    HfVocabulary vocab = HfVocabulary.read(file, bosId, eosId);
+    HfVocabulary vocab = HfVocabulary.read(readJson(file), readJsonIfPresent(dir.resolve("tokenizer_config.json")),
+        readJsonIfPresent(dir.resolve("config.json")), dir.toString());
     try {
       HuggingFaceTokenizer tok = HuggingFaceTokenizer.builder()
           .optTokenizerPath(dir)
           .optTruncation(false)
-          .optAddSpecialTokens(true)
+          .optAddSpecialTokens(false)
           .build();
       return new HfTokenizer(tok, vocab);
     } catch (IOException e) {
@@ -49,25 +67,116 @@ public final class HfTokenizer implements TextTokenizer {
     }
   }
 
+  private static JsonNode readJson(Path file) {
+    try {
+      return new ObjectMapper().readTree(file.toFile());
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot parse " + file + " as JSON", e);
+    }
+  }
+
+  private static JsonNode readJsonIfPresent(Path file) {
+    return Files.isRegularFile(file) ? readJson(file) : null;
+  }
+
   @Override
   public Tokenized encode(String text) {
     Encoding enc = tokenizer.encode(text);
     long[] raw = enc.getIds();
-    CharSpan[] spans = enc.getCharTokenSpans();
-    boolean hasBos = raw.length > 0 && raw[0] == vocabulary.bosId();
-    int n = raw.length + (hasBos ? 0 : 1);
+    int n = raw.length + 1;
     int[] ids = new int[n];
     int[] start = new int[n];
     int[] end = new int[n];
     ids[0] = vocabulary.bosId();
+    for (int i = 0; i < raw.length; i++) {
+      ids[i + 1] = Math.toIntExact(raw[i]);
+    }
+    if (!byteSpans(text, ids, start, end)) {
+      djlSpans(text, enc.getCharTokenSpans(), start, end);
+    }
+    return new Tokenized(text, ids, start, end);
+  }
+
+  /**
+   * Fills exact spans from the token bytes; false when the bytes, in order, are not the text's UTF-8
+   * (with or without the decoder's leading strip).
+   */
+  private boolean byteSpans(String text, int[] ids, int[] start, int[] end) {
+    int n = ids.length;
+    byte[] doc = text.getBytes(StandardCharsets.UTF_8);
+    byte[] strip = vocabulary.leadingStrip();
+    int offset;
+    if (bytesEqual(ids, new byte[0], doc)) {
+      offset = 0;
+    } else if (strip.length > 0 && bytesEqual(ids, strip, doc)) {
+      offset = -strip.length;
+    } else {
+      return false;
+    }
+    // UTF-16 index of each byte offset that starts a character, -1 inside a character
+    int[] charAt = new int[doc.length + 1];
+    for (int b = 0, c = 0; c < text.length();) {
+      int cp = text.codePointAt(c);
+      if (cp >= Character.MIN_SURROGATE && cp <= Character.MAX_SURROGATE) {
+        return false; // a lone surrogate has no UTF-8 form
+      }
+      int len = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+      charAt[b] = c;
+      for (int k = 1; k < len; k++) {
+        charAt[b + k] = -1;
+      }
+      b += len;
+      c += Character.charCount(cp);
+    }
+    charAt[doc.length] = text.length();
+    int pos = offset;
+    int t = 1;
+    while (t < n) {
+      int groupStart = Math.max(pos, 0);
+      int last = t;
+      int e = pos + vocabulary.bytes(ids[t]).length;
+      while (e > 0 && charAt[e] < 0 && last + 1 < n) {
+        last++;
+        e += vocabulary.bytes(ids[last]).length;
+      }
+      int cs = charAt[groupStart];
+      int ce = charAt[Math.max(e, 0)];
+      for (int k = t; k <= last; k++) {
+        start[k] = cs;
+        end[k] = ce;
+      }
+      pos = e;
+      t = last + 1;
+    }
+    return true;
+  }
+
+  /** True when {@code prefix} followed by {@code doc} is exactly the concatenated bytes of {@code ids[1..]}. */
+  private boolean bytesEqual(int[] ids, byte[] prefix, byte[] doc) {
+    int at = 0;
+    int total = prefix.length + doc.length;
+    for (int t = 1; t < ids.length; t++) {
+      byte[] b = vocabulary.bytes(ids[t]);
+      if (b == null || at + b.length > total) {
+        return false;
+      }
+      for (byte x : b) {
+        byte want = at < prefix.length ? prefix[at] : doc[at - prefix.length];
+        if (x != want) {
+          return false;
+        }
+        at++;
+      }
+    }
+    return at == total;
+  }
+
+  /** DJL's character offsets (code points, mapped to UTF-16 indices): a hint used only when bytes disagree. */
+  private static void djlSpans(String text, CharSpan[] spans, int[] start, int[] end) {
     int[] utf16 = codePointToUtf16(text);
-    int off = hasBos ? 0 : 1;
-    for (int i = hasBos ? 1 : 0; i < raw.length; i++) {
-      int t = i + off;
-      ids[t] = Math.toIntExact(raw[i]);
-      CharSpan s = spans[i];
+    for (int t = 1; t < start.length; t++) {
+      CharSpan s = spans[t - 1];
       if (s != null) {
-        // The Rust tokenizer reports offsets in Unicode scalar values; Tokenized uses String indices.
         start[t] = utf16 == null ? s.getStart() : utf16[s.getStart()];
         end[t] = utf16 == null ? s.getEnd() : utf16[s.getEnd()];
       } else {
@@ -75,7 +184,6 @@ public final class HfTokenizer implements TextTokenizer {
         end[t] = start[t];
       }
     }
-    return new Tokenized(text, ids, start, end);
   }
 
   /** Maps code-point offsets to UTF-16 offsets, or {@code null} when they coincide (no surrogates). */
@@ -100,113 +208,12 @@ public final class HfTokenizer implements TextTokenizer {
   }
 
   @Override
-  public void close() {
-    tokenizer.close();
+  public ContextToken contextToken() {
+    return vocabulary.context();
   }
 
-  /** The vocabulary read from {@code tokenizer.json}: pieces, byte-fallback and special tokens. */
-  static final class HfVocabulary implements Vocabulary {
-    private final String[] pieces;
-    private final String[] surfaces;
-    private final boolean[] special;
-    private final int bos;
-    private final int eos;
-
-    private HfVocabulary(String[] pieces, boolean[] special, int bos, int eos) {
-      this.pieces = pieces;
-      this.special = special;
-      this.bos = bos;
-      this.eos = eos;
-      this.surfaces = new String[pieces.length];
-      for (int i = 0; i < pieces.length; i++) {
-        surfaces[i] = computeSurface(pieces[i], special[i]);
-      }
-    }
-
-    static HfVocabulary read(Path file, int bos, int eos) {
-      try {
-        JsonNode root = new ObjectMapper().readTree(file.toFile());
-        JsonNode vocab = root.path("model").path("vocab");
-        if (!vocab.isObject()) {
-          throw new IllegalArgumentException(file + ": field model.vocab is missing or not an object"
-              + " (only BPE/Unigram-with-vocab-map tokenizers are supported)");
-        }
-        int size = 0;
-        for (Iterator<Map.Entry<String, JsonNode>> it = vocab.fields(); it.hasNext();) {
-          size = Math.max(size, it.next().getValue().asInt() + 1);
-        }
-        for (JsonNode added : root.path("added_tokens")) {
-          size = Math.max(size, added.path("id").asInt() + 1);
-        }
-        String[] pieces = new String[size];
-        boolean[] special = new boolean[size];
-        for (Iterator<Map.Entry<String, JsonNode>> it = vocab.fields(); it.hasNext();) {
-          Map.Entry<String, JsonNode> e = it.next();
-          pieces[e.getValue().asInt()] = e.getKey();
-        }
-        for (JsonNode added : root.path("added_tokens")) {
-          int id = added.path("id").asInt();
-          pieces[id] = added.path("content").asText();
-          special[id] = added.path("special").asBoolean(false);
-        }
-        for (int i = 0; i < size; i++) {
-          if (pieces[i] == null) {
-            pieces[i] = "";
-            special[i] = true;
-          }
-        }
-        if (bos >= 0 && bos < size) {
-          special[bos] = true;
-        }
-        if (eos >= 0 && eos < size) {
-          special[eos] = true;
-        }
-        return new HfVocabulary(pieces, special, bos, eos);
-      } catch (IOException e) {
-        throw new UncheckedIOException("Cannot read " + file, e);
-      }
-    }
-
-    private static String computeSurface(String piece, boolean special) {
-      if (special) {
-        return null;
-      }
-      if (piece.length() == 6 && piece.startsWith("<0x") && piece.endsWith(">")) {
-        int b = Integer.parseInt(piece.substring(3, 5), 16);
-        // A byte >= 0x80 is only part of a UTF-8 character: not text on its own.
-        return b < 0x80 ? String.valueOf((char) b) : null;
-      }
-      return piece.replace('\u2581', ' ');
-    }
-
-    @Override
-    public int size() {
-      return pieces.length;
-    }
-
-    @Override
-    public String piece(int id) {
-      return pieces[id];
-    }
-
-    @Override
-    public String surface(int id) {
-      return surfaces[id];
-    }
-
-    @Override
-    public boolean isSpecial(int id) {
-      return special[id];
-    }
-
-    @Override
-    public int bosId() {
-      return bos;
-    }
-
-    @Override
-    public int eosId() {
-      return eos;
-    }
+  @Override
+  public void close() {
+    tokenizer.close();
   }
 }

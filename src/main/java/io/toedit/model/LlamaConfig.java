@@ -165,18 +165,9 @@ public record LlamaConfig(String modelType, int hiddenSize, int intermediateSize
     return v.asDouble();
   }
 
+  /** The first id of a number-or-list field, read by {@link TokenIds} like the tokenizer reads it. */
   private static int tokenId(JsonNode c, String field, int dflt, String file) {
-    JsonNode v = c.get(field);
-    if (v == null || v.isNull()) {
-      return dflt;
-    }
-    if (v.isArray() && v.size() > 0) {
-      v = v.get(0); // Llama 3 lists several eos ids; the first is the canonical one
-    }
-    if (!v.isIntegralNumber() || v.asInt() < 0) {
-      throw bad(file, field, "must be a non-negative integer, got " + v);
-    }
-    return v.asInt();
+    return TokenIds.first(c, field, dflt, file);
   }
 
   private static IllegalArgumentException bad(String file, String field, String what) {

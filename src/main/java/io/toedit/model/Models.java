@@ -1,10 +1,6 @@
 package io.toedit.model;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.toedit.text.TextTokenizer;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -14,7 +10,10 @@ public final class Models {
   private Models() {
   }
 
-  /** The tokenizer of the configured model folder; BOS/EOS ids come from its config.json. */
+  /**
+   * The tokenizer of the configured model folder: {@code tokenizer.json}, with the special tokens of
+   * {@code tokenizer_config.json} and {@code config.json} (see {@link HfTokenizer#open}).
+   */
   public static TextTokenizer openTokenizer(ModelSettings settings) {
     Path dir = settings.resolvedModelDir();
     Path config = dir.resolve("config.json");
@@ -22,12 +21,7 @@ public final class Models {
       throw new IllegalArgumentException("Missing model config: " + config
           + " (expected a Hugging Face model folder with config.json, model.safetensors and tokenizer.json)");
     }
-    try {
-      JsonNode c = new ObjectMapper().readTree(config.toFile());
-      return HfTokenizer.open(dir, c.path("bos_token_id").asInt(1), c.path("eos_token_id").asInt(2));
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot read " + config, e);
-    }
+    return HfTokenizer.open(dir);
   }
 
   /**

@@ -2,6 +2,7 @@ package io.toedit.pipeline;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.toedit.document.Gzip;
 import io.toedit.text.TextTokenizer;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -15,7 +16,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.zip.GZIPInputStream;
 
 /** JSONL corpora ({@code id}, {@code text} per line; optionally gzipped) tokenized for scoring. */
 public final class Corpus {
@@ -35,15 +35,15 @@ public final class Corpus {
   }
 
   /**
-   * Streams the documents of a {@code .jsonl} or {@code .jsonl.gz} input (gzip when {@code name}
-   * ends with {@code .gz}) to {@code sink} as (id, text), without holding the file in memory. The id
+   * Streams the documents of a {@code .jsonl} or {@code .jsonl.gz} input (gzip detected by its magic
+   * bytes) to {@code sink} as (id, text), without holding the file in memory. The id
    * is the {@code id} field, else {@code line-N}. A line that is not JSON or lacks a string
    * {@code textField} is an error naming the line.
    */
   public static void forEachDocument(InputStream raw, String name, String textField,
       java.util.function.BiConsumer<String, String> sink) {
     ObjectMapper json = new ObjectMapper();
-    try (InputStream in = name.toLowerCase(java.util.Locale.ROOT).endsWith(".gz") ? new GZIPInputStream(raw) : raw;
+    try (InputStream in = Gzip.decompressIfGzip(raw, 1 << 16);
         BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
       String line;
       int n = 0;

@@ -3,6 +3,7 @@ package io.toedit.pipeline;
 import io.toedit.edit.EditResult;
 import io.toedit.edit.Editor;
 import io.toedit.model.Scorer;
+import io.toedit.text.ContextToken;
 import io.toedit.text.TextTokenizer;
 import io.toedit.text.TokenScores;
 import io.toedit.text.Tokenized;
@@ -78,6 +79,11 @@ public final class DocumentEditor {
 
   public Editor editor() {
     return editor;
+  }
+
+  /** The token put before every document, and the rule that chose it, for provenance. */
+  public ContextToken contextToken() {
+    return tokenizer.contextToken();
   }
 
   /** The scoring model's identifier, for provenance. */

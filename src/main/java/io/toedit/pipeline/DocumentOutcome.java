@@ -4,7 +4,6 @@ import io.toedit.edit.EditResult;
 import io.toedit.text.TokenScores;
 import io.toedit.text.Tokenized;
 
-
 /**
  * What happened to one document: either it was tokenized, scored and edited ({@link #ok()}), or
  * {@code failure} says why not and {@code stage} where ({@code tokenize}, {@code score} or
@@ -15,6 +14,15 @@ public record DocumentOutcome(String id, Tokenized tokens, TokenScores scores, E
 
   public boolean ok() {
     return failure == null;
+  }
+
+  /**
+   * The reason of a failed document, as the stream's dead letters and {@code edit}'s rejects give
+   * it: {@code "<stage> failed: <the failure's message>"}.
+   */
+  public String reason() {
+    return stage + " failed: " + (failure.getMessage() == null ? failure.getClass().getSimpleName()
+        : failure.getMessage());
   }
 
   public static DocumentOutcome success(String id, Tokenized tokens, TokenScores scores, EditResult result) {

@@ -4,7 +4,9 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.toedit.drift.Reference;
 import io.toedit.stream.ToEditTopology;
-import io.toedit.stream.drift.DriftSettings;
+import io.toedit.stream.drift.DriftReferences;
+import io.toedit.stream.drift.DriftStreamConfig;
+import io.toedit.stream.drift.DriftWindowJson;
 import io.toedit.stream.drift.DriftWindows;
 import io.toedit.stream.drift.ObservationBatch;
 import io.toedit.text.Vocabulary;
@@ -56,7 +58,7 @@ public final class StoreDriftQueries implements DriftQueries {
   };
 
   private final KafkaStreams streams;
-  private final DriftSettings settings;
+  private final DriftStreamConfig settings;
   private final Reference fileReference;
   private final Vocabulary vocabulary;
   private final HostInfo self;
@@ -67,10 +69,10 @@ public final class StoreDriftQueries implements DriftQueries {
    * @param self this instance's {@code application.server} (host:port of its HTTP server), or
    *     {@code null} for a single instance
    */
-  public StoreDriftQueries(KafkaStreams streams, DriftSettings settings, Vocabulary vocabulary, HostInfo self) {
+  public StoreDriftQueries(KafkaStreams streams, DriftStreamConfig settings, Vocabulary vocabulary, HostInfo self) {
     this.streams = streams;
     this.settings = settings;
-    this.fileReference = DriftWindows.fileReference(settings);
+    this.fileReference = DriftReferences.fileReference(settings);
     this.vocabulary = vocabulary;
     this.self = self;
     this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -114,7 +116,7 @@ public final class StoreDriftQueries implements DriftQueries {
         Instant.ofEpochMilli(toMs))) {
       while (it.hasNext()) {
         var kv = it.next();
-        out.add(DriftWindows.json(DriftWindows.fromStores(key, kv.key, kv.value, windows, refs, settings,
+        out.add(DriftWindowJson.json(DriftWindows.fromStores(key, kv.key, kv.value, windows, refs, settings,
             fileReference, vocabulary)));
       }
     }
@@ -147,7 +149,7 @@ public final class StoreDriftQueries implements DriftQueries {
     for (Map.Entry<String, Long> e : DriftWindows.latestStarts(indexStore()).entrySet()) {
       byte[] summary = windows.fetch(e.getKey(), e.getValue());
       if (summary != null) {
-        out.add(DriftWindows.json(DriftWindows.fromStores(e.getKey(), e.getValue(), summary, windows, refs,
+        out.add(DriftWindowJson.json(DriftWindows.fromStores(e.getKey(), e.getValue(), summary, windows, refs,
             settings, fileReference, vocabulary)));
       }
     }

@@ -261,9 +261,7 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
   private void forwardOutcome(BufferedRecord r, RawDocument doc, DocumentOutcome o) {
     if (!o.ok()) {
       Exception f = o.failure();
-      forwardDeadLetter(r, doc.getId(), f.getClass().getName(),
-          o.stage() + " failed: " + (f.getMessage() == null ? f.getClass().getSimpleName() : f.getMessage()),
-          o.stage());
+      forwardDeadLetter(r, doc.getId(), f.getClass().getName(), o.reason(), o.stage());
       return;
     }
     stats.edited.increment();
@@ -273,10 +271,10 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
     stats.deleted.add(o.result().deleted());
     if (config.scoredEnabled()) {
       context.forward(new Record<Object, Object>(doc.getId(),
-          Documents.scored(doc, o.scores(), modelId, config.scoredTopK()), r.timestamp()), SCORED_SINK);
+          AvroRecords.scored(doc, o.scores(), modelId, config.scoredTopK()), r.timestamp()), SCORED_SINK);
     }
     context.forward(new Record<Object, Object>(doc.getId(),
-        Documents.edited(doc, o.result(), modelId, config.includeOriginal()), r.timestamp()), EDITED_SINK);
+        AvroRecords.edited(doc, o.result(), modelId, config.includeOriginal()), r.timestamp()), EDITED_SINK);
     if (config.drift().enabled()) {
       observe(doc, r.timestamp(), o);
     }
@@ -344,7 +342,7 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
   private void forwardDeadLetter(String topic, int partition, long offset, byte[] key, byte[] value, String id,
       String errorClass, String reason, String stage, long timestamp) {
     stats.deadLettered.increment();
-    context.forward(new Record<Object, Object>(key, Documents.deadLetter(topic, partition, offset, key, value, id,
+    context.forward(new Record<Object, Object>(key, AvroRecords.deadLetter(topic, partition, offset, key, value, id,
         errorClass, reason, stage, context.currentSystemTimeMs()), timestamp), DLQ_SINK);
   }
 }

@@ -3,7 +3,7 @@ package io.toedit.stream;
 import io.toedit.edit.EditConfig;
 import io.toedit.model.Scorer;
 import io.toedit.stream.drift.DriftListener;
-import io.toedit.stream.drift.DriftSettings;
+import io.toedit.stream.drift.DriftStreamConfig;
 import io.toedit.text.TextTokenizer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -129,7 +129,7 @@ public final class PipelineRunner implements AutoCloseable {
 
   /** The drift topics: observations (internal, partitioned by source), drift windows, alerts. */
   static List<String> driftTopics(PipelineConfig config) {
-    DriftSettings d = config.drift();
+    DriftStreamConfig d = config.drift();
     return List.of(d.observationsTopic(), d.driftTopic(), d.alertsTopic());
   }
 

@@ -8,8 +8,8 @@ import io.toedit.model.Scorer;
 import io.toedit.pipeline.DocumentEditor;
 import io.toedit.stream.drift.DriftListener;
 import io.toedit.stream.drift.DriftProcessor;
-import io.toedit.stream.drift.DriftSettings;
-import io.toedit.stream.drift.DriftWindows;
+import io.toedit.stream.drift.DriftStreamConfig;
+import io.toedit.stream.drift.DriftReferences;
 import io.toedit.stream.drift.ObservationBatch;
 import io.toedit.text.TextTokenizer;
 import java.util.Map;
@@ -50,7 +50,7 @@ public final class ToEditTopology {
   /** The drift window store: persistent (RocksDB), changelogged, key {@code source|stream}. */
   public static final String DRIFT_WINDOW_STORE = DriftProcessor.WINDOW_STORE;
   /** The drift index store: emitted-up-to watermark and newest window start per key. */
-  public static final String DRIFT_INDEX_STORE = DriftProcessor.EMITTED_STORE;
+  public static final String DRIFT_INDEX_STORE = DriftProcessor.INDEX_STORE;
   /** The windows kept for first-windows references. */
   public static final String DRIFT_REFERENCE_STORE = DriftProcessor.REFERENCE_STORE;
 
@@ -100,13 +100,13 @@ public final class ToEditTopology {
     }
     topology.addSink(MicroBatchProcessor.DLQ_SINK, config.deadLetterTopic(), new ByteArraySerializer(),
         AvroSerde.deadLetter().serializer(), PROCESSOR);
-    DriftSettings drift = config.drift();
+    DriftStreamConfig drift = config.drift();
     if (drift.enabled()) {
       topology.addSink(MicroBatchProcessor.DRIFT_OBSERVATIONS_SINK, drift.observationsTopic(), new StringSerializer(),
           ObservationBatch.serde().serializer(), DriftProcessor.PARTITIONER, PROCESSOR);
       topology.addSource(DRIFT_SOURCE, new StringDeserializer(), ObservationBatch.serde().deserializer(),
           drift.observationsTopic());
-      topology.addProcessor(DRIFT_PROCESSOR, new DriftProcessor.Supplier(drift, DriftWindows.fileReference(drift),
+      topology.addProcessor(DRIFT_PROCESSOR, new DriftProcessor.Supplier(drift, DriftReferences.fileReference(drift),
           tokenizer.vocabulary(), driftListener), DRIFT_SOURCE);
       topology.addSink(DriftProcessor.DRIFT_SINK, drift.driftTopic(), new StringSerializer(),
           AvroSerde.of(DriftWindow.class).serializer(), DRIFT_PROCESSOR);

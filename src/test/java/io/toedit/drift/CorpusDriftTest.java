@@ -2,14 +2,11 @@ package io.toedit.drift;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.toedit.model.ModelSettings;
-import io.toedit.model.Models;
+import io.toedit.model.BundledTokenizer;
 import io.toedit.text.TextTokenizer;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -18,17 +15,7 @@ import org.junit.jupiter.api.Test;
  */
 class CorpusDriftTest {
 
-  private static TextTokenizer tokenizer;
-
-  @BeforeAll
-  static void open() {
-    tokenizer = Models.openTokenizer(ModelSettings.defaults());
-  }
-
-  @AfterAll
-  static void close() {
-    tokenizer.close();
-  }
+  private static final TextTokenizer tokenizer = BundledTokenizer.get();
 
   static WindowSummary summarize(List<String> texts, String source) {
     WindowSummary s = new WindowSummary(SummaryConfig.defaults());

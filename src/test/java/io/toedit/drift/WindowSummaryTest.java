@@ -220,6 +220,6 @@ class WindowSummaryTest {
   public static void main(String[] args) throws IOException {
     Path dir = Path.of(args[0]);
     Files.write(dir.resolve("window-summary-v1.bin"), goldenSummary().toByteArray());
-    Files.write(dir.resolve("reference-v1.bin"), ReferenceTest.goldenReference().toByteArray());
+    Files.write(dir.resolve("reference-v2.bin"), ReferenceTest.goldenReference().toByteArray());
   }
 }

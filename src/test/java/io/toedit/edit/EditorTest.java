@@ -243,19 +243,27 @@ class EditorTest {
   }
 
   @Test
-  void shouldLeaveAByteFallbackCharacterWholeOrDeleteItWhole() {
-    // "猫 x" → ▁(dummy, reports the span of 猫) <0xE7> <0x8C> <0xAB> ▁ x, as the real tokenizer does
+  void shouldReviseAByteFallbackCharacterOnlyAsAWholeOrDeleteItWhole() {
+    // "猫 x" → ▁(dummy, reports the span of 猫) <0xE7> <0x8C> <0xAB> ▁ x, as DJL reports it
     String text = "猫 x";
     Tokenized tok = new Tokenized(text, ids("<s>", "▁", "<0xE7>", "<0x8C>", "<0xAB>", "▁", "x"),
         new int[] {0, 0, 0, 0, 0, 1, 2}, new int[] {0, 1, 1, 1, 1, 2, 3});
     int[] legal = ids("▁cat");
     float[] legalLp = {-1f};
-    // every byte over the threshold: none can be revised on its own, the dummy ▁ neither
+    // every position over the threshold: the group is drawn once, at its first byte, and replaced whole;
+    // the dummy ▁ is never edited
     EditConfig cfg = forceAll().withCandidates(1, 0.0);
     EditResult r = new Editor(cfg, V).edit("d", tok, scores(tok.ids(), all(7, 0.999), legal, legalLp));
     assertEquals(6, r.overThreshold());
-    assertEquals(List.of(5, 6), r.edits().stream().map(TokenEdit::position).toList());
-    assertTrue(r.text().startsWith("猫"), r.text());
+    assertEquals(List.of(2, 5, 6), r.edits().stream().map(TokenEdit::position).toList());
+    assertEquals(0, r.edits().get(0).charStart());
+    assertEquals(1, r.edits().get(0).charEnd());
+    assertEquals(3, r.changed());
+    assertEquals(" cat cat cat", r.text());
+    // only the inner bytes over the threshold: the group is not drawn
+    float[] inner = {Float.NaN, -5f, -5f, 0f, 0f, -5f, -5f};
+    assertEquals(text, new Editor(cfg.withThreshold(0.99, false), V)
+        .edit("d", tok, scores(tok.ids(), inner, legal, legalLp)).text());
     // the last byte alone is unlikely: the character stays
     EditConfig filter = EditConfig.defaults().withStrategy(Strategy.FILTERING);
     float[] oneLow = {Float.NaN, 0f, 0f, 0f, -10f, 0f, 0f};

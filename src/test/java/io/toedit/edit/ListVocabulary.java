@@ -40,6 +40,18 @@ final class ListVocabulary implements Vocabulary {
   }
 
   @Override
+  public byte[] bytes(int id) {
+    if (id < 0 || id >= pieces.size()) {
+      return null;
+    }
+    String p = pieces.get(id);
+    if (p.length() == 6 && p.startsWith("<0x")) {
+      return new byte[] {(byte) Integer.parseInt(p.substring(3, 5), 16)};
+    }
+    return p.replace('\u2581', ' ').getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  @Override
   public String surface(int id) {
     if (isSpecial(id)) {
       return null;

@@ -157,7 +157,8 @@ class DriftIT {
         assertEquals(Set.of("source", "stream", "start", "end", "documents", "tokens", "meanNll", "perplexity", "jsd",
             "klSmoothed", "top1pctBucketShare", "top40BigramShare", "distinct1", "distinct2", "distinct3", "entropy2",
             "editRate", "overThresholdRate", "editedVsRawJsd", "contaminationScore", "contaminated", "probHistogram",
-            "topNgrams"), keys);
+            "topNgrams", "syntheticFraction", "syntheticFractionLow", "syntheticFractionHigh", "excessPValue",
+            "nllKsPValue", "ngramPValue", "alert"), keys);
         assertEquals(t0, list.get(0).get("start").asLong());
         assertEquals(PER_WINDOW, list.get(0).get("documents").asInt());
         assertEquals(1, list.get(2).get("documents").asInt());

@@ -105,7 +105,7 @@ class ProduceConsumeCommandIT {
         StandardCharsets.UTF_8);
     Cli failed = cli("produce", "-b", KafkaTestCluster.bootstrapServers(), "-t", topic, input.toString());
     assertEquals(ExitCodes.USAGE, failed.code, failed.all());
-    assertTrue(failed.err.contains("bad.jsonl line 2: \"text\" is not a string"), failed.all());
+    assertTrue(failed.err.contains("bad.jsonl line 2: text is not a string"), failed.all());
 
     Cli skipped = cli("produce", "-b", KafkaTestCluster.bootstrapServers(), "-t", topic, "--skip-invalid",
         input.toString());

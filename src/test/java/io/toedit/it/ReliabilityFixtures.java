@@ -13,7 +13,7 @@ import io.toedit.pipeline.DocumentEditor;
 import io.toedit.pipeline.DocumentOutcome;
 import io.toedit.pipeline.SourceDocument;
 import io.toedit.stream.AvroSerde;
-import io.toedit.stream.Documents;
+import io.toedit.stream.AvroRecords;
 import io.toedit.text.TextTokenizer;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -146,7 +146,7 @@ final class ReliabilityFixtures {
           throw new AssertionError("reference run failed on " + slice.get(j).getId(), o.failure());
         }
         out.put(slice.get(j).getId(), AvroSerde.edited().encode(
-            Documents.edited(slice.get(j), o.result(), scorer.modelId(), false)));
+            AvroRecords.edited(slice.get(j), o.result(), scorer.modelId(), false)));
       }
     }
     return out;

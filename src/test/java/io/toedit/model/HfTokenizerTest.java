@@ -2,17 +2,21 @@ package io.toedit.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.toedit.text.Tokenized;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class HfTokenizerTest {
 
@@ -21,7 +25,7 @@ class HfTokenizerTest {
 
   @BeforeAll
   static void open() {
-    tok = HfTokenizer.open(MODEL, 1, 2);
+    tok = HfTokenizer.open(MODEL);
   }
 
   @AfterAll
@@ -83,9 +87,107 @@ class HfTokenizerTest {
     assertEquals("A", v.surface(3 + 'A'));
   }
 
+  /** A copy of the stories260k tokenizer folder with its config.json and tokenizer.json rewritten. */
+  static Path folder(Path tmp, String config, java.util.function.UnaryOperator<ObjectNode> tokenizer)
+      throws Exception {
+    ObjectMapper json = new ObjectMapper();
+    Files.copy(MODEL.resolve("tokenizer_config.json"), tmp.resolve("tokenizer_config.json"));
+    ObjectNode t = (ObjectNode) json.readTree(MODEL.resolve("tokenizer.json").toFile());
+    Files.writeString(tmp.resolve("tokenizer.json"), json.writeValueAsString(tokenizer.apply(t)));
+    Files.writeString(tmp.resolve("config.json"), config);
+    return tmp;
+  }
+
+  @Test
+  void shouldTreatEveryEosOfAListAsSpecialAndAgreeWithLlamaConfig(@TempDir Path tmp) throws Exception {
+    String config = Files.readString(MODEL.resolve("config.json")).replace("\"eos_token_id\": 2",
+        "\"eos_token_id\": [2, 300, 301]");
+    Path dir = folder(tmp, config, t -> t);
+    LlamaConfig cfg = LlamaConfig.load(dir);
+    try (HfTokenizer t = HfTokenizer.open(dir)) {
+      var v = t.vocabulary();
+      assertTrue(v.isSpecial(300) && v.isSpecial(301), "every eos id of the list is special");
+      assertFalse(v.isSpecial(302));
+      assertEquals(cfg.eosTokenId(), v.eosId());
+      assertEquals(cfg.bosTokenId(), v.bosId());
+      assertArrayEquals(new int[] {2, 300, 301}, TokenIds.read(new ObjectMapper().readTree(config), "eos_token_id", "c"));
+      assertEquals("tokenizer.json post_processor", t.contextToken().source());
+      assertEquals("<s>", t.contextToken().piece());
+    }
+  }
+
+  @Test
+  void shouldRejectABadTokenIdNamingTheField() throws Exception {
+    var c = new ObjectMapper().readTree("{\"eos_token_id\": [2, \"x\"]}");
+    var e = assertThrows(IllegalArgumentException.class, () -> TokenIds.read(c, "eos_token_id", "m/config.json"));
+    assertTrue(e.getMessage().contains("m/config.json") && e.getMessage().contains("eos_token_id"), e.getMessage());
+  }
+
+  @Test
+  void shouldRejectAnUnsupportedDecoderNamingTheFileAndField(@TempDir Path tmp) throws Exception {
+    Path dir = folder(tmp, Files.readString(MODEL.resolve("config.json")), t -> {
+      ((ObjectNode) t.get("decoder").get("decoders").get(1)).put("type", "WordPiece");
+      return t;
+    });
+    var e = assertThrows(IllegalArgumentException.class, () -> HfTokenizer.open(dir));
+    assertTrue(e.getMessage().contains("tokenizer.json") && e.getMessage().contains("decoder.decoders[1].type")
+        && e.getMessage().contains("WordPiece"), e.getMessage());
+  }
+
+  @Test
+  void shouldRejectARegexReplaceAndAnUnsupportedModel(@TempDir Path tmp) throws Exception {
+    Path a = Files.createDirectory(tmp.resolve("a"));
+    folder(a, Files.readString(MODEL.resolve("config.json")), t -> {
+      ((ObjectNode) t.get("decoder").get("decoders").get(0).get("pattern")).removeAll().put("Regex", "x+");
+      return t;
+    });
+    var e = assertThrows(IllegalArgumentException.class, () -> HfTokenizer.open(a));
+    assertTrue(e.getMessage().contains("decoder.decoders[0].pattern"), e.getMessage());
+    Path b = Files.createDirectory(tmp.resolve("b"));
+    folder(b, Files.readString(MODEL.resolve("config.json")), t -> {
+      ((ObjectNode) t.get("model")).put("type", "WordLevel");
+      return t;
+    });
+    e = assertThrows(IllegalArgumentException.class, () -> HfTokenizer.open(b));
+    assertTrue(e.getMessage().contains("tokenizer.json") && e.getMessage().contains("model.type"), e.getMessage());
+  }
+
+  @Test
+  void withoutAPostProcessorBosTheContextTokenIsTheConfigBosElseAnError(@TempDir Path tmp) throws Exception {
+    Path a = Files.createDirectory(tmp.resolve("a"));
+    String config = Files.readString(MODEL.resolve("config.json"));
+    folder(a, config.replace("\"bos_token_id\": 1", "\"bos_token_id\": 2"), t -> {
+      t.putNull("post_processor");
+      return t;
+    });
+    try (HfTokenizer t = HfTokenizer.open(a)) {
+      assertEquals(2, t.contextToken().id());
+      assertTrue(t.contextToken().source().contains("config.json bos_token_id"), t.contextToken().source());
+      assertEquals(2, t.encode("Once").ids()[0]);
+    }
+    Path b = Files.createDirectory(tmp.resolve("b"));
+    folder(b, config.replace("\"bos_token_id\": 1,", ""), t -> {
+      t.putNull("post_processor");
+      return t;
+    });
+    Files.writeString(b.resolve("tokenizer_config.json"), "{}");
+    var e = assertThrows(IllegalArgumentException.class, () -> HfTokenizer.open(b));
+    assertTrue(e.getMessage().contains("post_processor") && e.getMessage().contains("bos_token_id"), e.getMessage());
+  }
+
+  @Test
+  void bytesShouldFollowTheDecoder() {
+    var v = tok.vocabulary();
+    assertArrayEquals(" the".getBytes(java.nio.charset.StandardCharsets.UTF_8), v.bytes(265));
+    assertArrayEquals(new byte[] {(byte) 0xE2}, v.bytes(3 + 0xE2));
+    assertArrayEquals("<s>".getBytes(java.nio.charset.StandardCharsets.UTF_8), v.bytes(1));
+    assertNull(v.bytes(512), "beyond the tokenizer: no bytes");
+    assertTrue(v.isSpecial(512));
+  }
+
   @Test
   void shouldNameTheMissingFile() {
-    var e = assertThrows(IllegalArgumentException.class, () -> HfTokenizer.open(Path.of("no/such/dir"), 1, 2));
+    var e = assertThrows(IllegalArgumentException.class, () -> HfTokenizer.open(Path.of("no/such/dir")));
     assertTrue(e.getMessage().contains("tokenizer.json"), e.getMessage());
   }
 }

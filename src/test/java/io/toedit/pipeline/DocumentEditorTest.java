@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.toedit.edit.EditConfig;
 import io.toedit.edit.EditResult;
 import io.toedit.edit.Editor;
-import io.toedit.model.ModelSettings;
-import io.toedit.model.Models;
+import io.toedit.model.BundledTokenizer;
+import io.toedit.model.FakeScorer;
 import io.toedit.text.TextTokenizer;
 import io.toedit.text.Tokenized;
 import io.toedit.text.Vocabulary;
@@ -17,23 +17,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 class DocumentEditorTest {
 
-  static TextTokenizer tokenizer;
-
-  @BeforeAll
-  static void open() {
-    tokenizer = Models.openTokenizer(ModelSettings.defaults());
-  }
-
-  @AfterAll
-  static void close() {
-    tokenizer.close();
-  }
+  static final TextTokenizer tokenizer = BundledTokenizer.get();
 
   /** Throws for texts containing "BOOM", delegates otherwise. */
   static TextTokenizer explosive() {
@@ -74,7 +62,7 @@ class DocumentEditorTest {
   @Test
   void shouldReturnOneOutcomePerDocumentInInputOrder() {
     List<SourceDocument> docs = docs(12);
-    List<DocumentOutcome> out = editor(new FakeScorer(tokenizer.vocabulary().size())).process(docs);
+    List<DocumentOutcome> out = editor(FakeScorer.bigram(tokenizer.vocabulary().size())).process(docs);
     assertEquals(12, out.size());
     int changed = 0;
     for (int i = 0; i < 12; i++) {
@@ -92,9 +80,9 @@ class DocumentEditorTest {
   void shouldIsolateAPoisonDocumentBySplittingTheScoringBatch() {
     List<SourceDocument> docs = docs(16);
     int[] poison = tokenizer.encode(docs.get(5).text()).ids();
-    FakeScorer poisoned = new FakeScorer(tokenizer.vocabulary().size(), 8, ids -> Arrays.equals(ids, poison));
+    FakeScorer poisoned = FakeScorer.bigram(tokenizer.vocabulary().size(), 8, ids -> Arrays.equals(ids, poison));
     List<DocumentOutcome> out = editor(poisoned).process(docs);
-    List<DocumentOutcome> clean = editor(new FakeScorer(tokenizer.vocabulary().size())).process(docs);
+    List<DocumentOutcome> clean = editor(FakeScorer.bigram(tokenizer.vocabulary().size())).process(docs);
     for (int i = 0; i < 16; i++) {
       if (i == 5) {
         assertFalse(out.get(i).ok());
@@ -115,14 +103,14 @@ class DocumentEditorTest {
     List<SourceDocument> docs = new ArrayList<>(docs(6));
     docs.add(new SourceDocument("empty", ""));
     int[] poison = tokenizer.encode(docs.get(2).text()).ids();
-    FakeScorer scorer = new FakeScorer(tokenizer.vocabulary().size(), 8, ids -> Arrays.equals(ids, poison));
+    FakeScorer scorer = FakeScorer.bigram(tokenizer.vocabulary().size(), 8, ids -> Arrays.equals(ids, poison));
     DocumentEditor perDoc = new DocumentEditor(tokenizer, scorer, new Editor(EditConfig.defaults(), tokenizer.vocabulary()));
     assertEquals(DocumentEditor.ScoringMode.PER_DOCUMENT, perDoc.scoringMode());
     List<DocumentOutcome> out = perDoc.process(docs);
     assertEquals(6, scorer.calls.get(), "one call per non-empty document");
     assertEquals("score", out.get(2).stage());
     assertEquals(6, out.stream().filter(DocumentOutcome::ok).count());
-    List<DocumentOutcome> batched = editor(new FakeScorer(tokenizer.vocabulary().size())).process(docs);
+    List<DocumentOutcome> batched = editor(FakeScorer.bigram(tokenizer.vocabulary().size())).process(docs);
     for (int i = 0; i < docs.size(); i++) {
       if (i != 2) {
         assertEquals(batched.get(i).tokens().text(), out.get(i).tokens().text());
@@ -135,7 +123,7 @@ class DocumentEditorTest {
     List<SourceDocument> docs = new ArrayList<>(docs(3));
     docs.add(1, new SourceDocument("bad", "BOOM 💥"));
     docs.add(new SourceDocument("empty", ""));
-    List<DocumentOutcome> out = editor(new FakeScorer(tokenizer.vocabulary().size())).process(docs);
+    List<DocumentOutcome> out = editor(FakeScorer.bigram(tokenizer.vocabulary().size())).process(docs);
     assertEquals(List.of("doc-0", "bad", "doc-1", "doc-2", "empty"), out.stream().map(DocumentOutcome::id).toList());
     assertEquals("tokenize", out.get(1).stage());
     assertInstanceOf(IllegalArgumentException.class, out.get(1).failure());
@@ -149,7 +137,7 @@ class DocumentEditorTest {
   @Test
   void shouldFailOnlyTheDocumentWhoseScoresCannotBeEdited() {
     // a scorer with k = 2 cannot serve top_k = 8 for any over-threshold token: those documents fail at "edit"
-    FakeScorer narrow = new FakeScorer(tokenizer.vocabulary().size(), 2, ids -> false);
+    FakeScorer narrow = FakeScorer.bigram(tokenizer.vocabulary().size(), 2, ids -> false);
     List<DocumentOutcome> out = editor(narrow).process(List.of(new SourceDocument("a", "Once upon a time, there was a cat."),
         new SourceDocument("b", "")));
     assertEquals("edit", out.get(0).stage());
@@ -160,7 +148,7 @@ class DocumentEditorTest {
   @Test
   void shouldGiveTheSameResultsWhateverTheBatchComposition() {
     List<SourceDocument> docs = docs(10);
-    DocumentEditor editor = editor(new FakeScorer(tokenizer.vocabulary().size()));
+    DocumentEditor editor = editor(FakeScorer.bigram(tokenizer.vocabulary().size()));
     List<EditResult> whole = editor.process(docs).stream().map(DocumentOutcome::result).toList();
     List<EditResult> single = new ArrayList<>();
     for (SourceDocument d : docs) {

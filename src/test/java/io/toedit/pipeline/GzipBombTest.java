@@ -7,8 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.toedit.edit.EditConfig;
 import io.toedit.edit.Editor;
-import io.toedit.model.ModelSettings;
-import io.toedit.model.Models;
+import io.toedit.model.BundledTokenizer;
+import io.toedit.model.FakeScorer;
 import io.toedit.text.TextTokenizer;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -22,8 +22,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.zip.Deflater;
 import java.util.zip.GZIPOutputStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,20 +34,10 @@ import org.junit.jupiter.api.io.TempDir;
 class GzipBombTest {
 
   static final long EXPANDED = 512L * 1024 * 1024;
-  static TextTokenizer tokenizer;
+  static final TextTokenizer tokenizer = BundledTokenizer.get();
 
   @TempDir
   Path dir;
-
-  @BeforeAll
-  static void open() {
-    tokenizer = Models.openTokenizer(ModelSettings.defaults());
-  }
-
-  @AfterAll
-  static void close() {
-    tokenizer.close();
-  }
 
   @Test
   void shouldRejectAGzipBombLineWithBoundedMemoryAndEditTheRest() throws IOException {
@@ -76,7 +64,7 @@ class GzipBombTest {
     oldGen.forEach(MemoryPoolMXBean::resetPeakUsage);
 
     Path out = dir.resolve("out.jsonl");
-    DocumentEditor editor = new DocumentEditor(tokenizer, new FakeScorer(tokenizer.vocabulary().size()),
+    DocumentEditor editor = new DocumentEditor(tokenizer, FakeScorer.bigram(tokenizer.vocabulary().size()),
         new Editor(EditConfig.defaults(), tokenizer.vocabulary()));
     JsonlEditJob.Summary summary = new JsonlEditJob(editor, JsonlEditJob.Options.defaults(bomb, out))
         .run(JsonlEditJob.Progress.NONE);

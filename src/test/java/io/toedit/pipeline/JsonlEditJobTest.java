@@ -11,8 +11,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.toedit.edit.EditConfig;
 import io.toedit.edit.Editor;
-import io.toedit.model.ModelSettings;
-import io.toedit.model.Models;
+import io.toedit.model.BundledTokenizer;
+import io.toedit.model.FakeScorer;
 import io.toedit.text.TextTokenizer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -24,32 +24,20 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class JsonlEditJobTest {
 
   static final Path SAMPLE = Path.of("src/main/resources/data/sample.jsonl");
-  static TextTokenizer tokenizer;
+  static final TextTokenizer tokenizer = BundledTokenizer.get();
   static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir
   Path dir;
 
-  @BeforeAll
-  static void open() {
-    tokenizer = Models.openTokenizer(ModelSettings.defaults());
-  }
-
-  @AfterAll
-  static void close() {
-    tokenizer.close();
-  }
-
   static DocumentEditor editor(EditConfig config) {
-    return new DocumentEditor(tokenizer, new FakeScorer(tokenizer.vocabulary().size()),
+    return new DocumentEditor(tokenizer, FakeScorer.bigram(tokenizer.vocabulary().size()),
         new Editor(config, tokenizer.vocabulary()));
   }
 
@@ -94,6 +82,8 @@ class JsonlEditJobTest {
     assertEquals(info.get("changed").asInt(), info.get("edits").size());
     assertEquals(s.changed(), info.get("changed").asLong());
     assertEquals("fake-bigram", info.get("model").asText());
+    assertEquals("<s> (1) from tokenizer.json post_processor", info.get("contextToken").asText());
+    assertTrue(info.get("excludedCandidates").asInt() >= 0);
     assertEquals("up_revise", info.get("strategy").asText());
     assertEquals("true", info.get("parameters").get("exclude_original").asText());
     assertEquals(42, info.get("seed").asLong());
@@ -127,7 +117,7 @@ class JsonlEditJobTest {
       os.write(raw.toByteArray());
     }
     Path out = dir.resolve("edited.jsonl.gz");
-    JsonlEditJob.Options opts = JsonlEditJob.Options.defaults(in, out).withLimits(1000, 300).withBatching(4, 2);
+    JsonlEditJob.Options opts = JsonlEditJob.Options.defaults(in, out).withLimits(1000, 300).withChunking(4, 2);
     JsonlEditJob.Summary s = new JsonlEditJob(editor(EditConfig.defaults()), opts).run(JsonlEditJob.Progress.NONE);
     assertEquals(14, s.lines());
     assertEquals(2, s.documents());
@@ -143,7 +133,7 @@ class JsonlEditJobTest {
       assertEquals("read", r.get("stage").asText());
       assertFalse(r.get("reason").asText().isBlank());
     }
-    assertTrue(rejects.get(0).get("reason").asText().startsWith("not valid JSON"), rejects.get(0).toString());
+    assertTrue(rejects.get(0).get("reason").asText().startsWith("malformed JSON"), rejects.get(0).toString());
     assertTrue(rejects.get(1).get("reason").asText().contains("--text-field"));
     assertTrue(rejects.get(3).get("reason").asText().contains("--max-line-bytes"));
     assertTrue(rejects.get(4).get("reason").asText().contains("UTF-8"));
@@ -173,7 +163,7 @@ class JsonlEditJobTest {
     for (int[] shape : shapes) {
       Path out = dir.resolve("det-" + shape[0] + "-" + shape[1] + ".jsonl");
       JsonlEditJob.Summary s = new JsonlEditJob(editor(cfg),
-          JsonlEditJob.Options.defaults(SAMPLE, out).withBatching(shape[0], shape[1])).run(JsonlEditJob.Progress.NONE);
+          JsonlEditJob.Options.defaults(SAMPLE, out).withChunking(shape[0], shape[1])).run(JsonlEditJob.Progress.NONE);
       assertEquals(120, s.documents());
       assertTrue(s.changed() > 0);
       byte[] bytes = Files.readAllBytes(out);
@@ -196,7 +186,7 @@ class JsonlEditJobTest {
     Path good = dir.resolve("sample.jsonl.gz");
     Files.write(good, gz);
     List<long[]> updates = new ArrayList<>();
-    new JsonlEditJob(editor(EditConfig.defaults()), JsonlEditJob.Options.defaults(good, dir.resolve("o.jsonl")).withBatching(50, 1))
+    new JsonlEditJob(editor(EditConfig.defaults()), JsonlEditJob.Options.defaults(good, dir.resolve("o.jsonl")).withChunking(50, 1))
         .run((d, t, r, total, e) -> updates.add(new long[] {d, t, r, total}));
     assertEquals(3, updates.size());
     long[] last = updates.get(updates.size() - 1);

@@ -37,7 +37,7 @@ class RealScorerDeterminismTest {
       for (int[] shape : List.of(new int[] {120, 1}, new int[] {1, 1}, new int[] {7, 2}, new int[] {32, 3})) {
         Path out = dir.resolve("out-" + shape[0] + "-" + shape[1] + ".jsonl");
         JsonlEditJob.Summary s = new JsonlEditJob(editor, JsonlEditJob.Options.defaults(in, out)
-            .withBatching(shape[0], shape[1])).run(JsonlEditJob.Progress.NONE);
+            .withChunking(shape[0], shape[1])).run(JsonlEditJob.Progress.NONE);
         assertEquals(120, s.documents());
         assertTrue(s.changed() > 1000, "changed " + s.changed());
         byte[] bytes = Files.readAllBytes(out);

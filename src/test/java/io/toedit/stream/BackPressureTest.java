@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.toedit.avro.EditedDocument;
 import io.toedit.edit.EditConfig;
-import io.toedit.model.ModelSettings;
-import io.toedit.model.Models;
+import io.toedit.model.BundledTokenizer;
+import io.toedit.model.FakeScorer;
 import io.toedit.model.Scorer;
 import io.toedit.text.TextTokenizer;
 import io.toedit.text.TokenScores;
@@ -29,8 +29,6 @@ import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -43,20 +41,10 @@ import org.junit.jupiter.api.io.TempDir;
 class BackPressureTest {
 
   static final Instant T0 = Instant.parse("2026-11-25T10:00:00Z");
-  static TextTokenizer tokenizer;
+  static final TextTokenizer tokenizer = BundledTokenizer.get();
 
   @TempDir
   Path stateDir;
-
-  @BeforeAll
-  static void openTokenizer() {
-    tokenizer = Models.openTokenizer(ModelSettings.defaults());
-  }
-
-  @AfterAll
-  static void closeTokenizer() {
-    tokenizer.close();
-  }
 
   /** A model that takes {@code sleepMs} per call and records the token count of every call. */
   static final class SlowScorer implements Scorer {
@@ -113,7 +101,7 @@ class BackPressureTest {
     int budget = 120;
     int maxRecords = 6;
     int longest = TEXTS.stream().mapToInt(t -> tokenizer.encode(t + " #999").length()).max().orElseThrow();
-    SlowScorer scorer = new SlowScorer(new FakeScorer(tokenizer.vocabulary().size(), 3, Set.of()), 20);
+    SlowScorer scorer = new SlowScorer(FakeScorer.everyNth(tokenizer.vocabulary().size(), 3, Set.of()), 20);
     PipelineConfig config = PipelineConfig.defaults().with("toedit.batch.max.tokens", Integer.toString(budget))
         .with("toedit.batch.max.records", Integer.toString(maxRecords))
         .with("toedit.batch.max.latency.ms", "60000")
@@ -162,7 +150,7 @@ class BackPressureTest {
     // Two records stay under the budget, the third crosses it and triggers the flush.
     int budget = a + b + c - 1;
     assertTrue(a + b < budget && b + c <= budget, "test texts");
-    SlowScorer scorer = new SlowScorer(new FakeScorer(tokenizer.vocabulary().size(), 3, Set.of()), 0);
+    SlowScorer scorer = new SlowScorer(FakeScorer.everyNth(tokenizer.vocabulary().size(), 3, Set.of()), 0);
     PipelineConfig config = PipelineConfig.defaults().with("toedit.batch.max.tokens", Integer.toString(budget))
         .with("toedit.batch.max.latency.ms", "60000")
         .with("toedit.batch.parallelism", "1"); // one scoring call per chunk, so calls can be counted

@@ -11,8 +11,8 @@ import io.toedit.avro.Edit;
 import io.toedit.avro.EditedDocument;
 import io.toedit.avro.RawDocument;
 import io.toedit.edit.EditConfig;
-import io.toedit.model.ModelSettings;
-import io.toedit.model.Models;
+import io.toedit.model.BundledTokenizer;
+import io.toedit.model.FakeScorer;
 import io.toedit.text.TextTokenizer;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -36,8 +36,6 @@ import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.test.TestRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -54,20 +52,10 @@ class HostileInputTest {
   static final ObjectMapper JSON = new ObjectMapper();
   static final String POISON = "Ein giftiges Dokument, an dem das Modell scheitert ☠.";
 
-  static TextTokenizer tokenizer;
+  static final TextTokenizer tokenizer = BundledTokenizer.get();
 
   @TempDir
   Path stateDir;
-
-  @BeforeAll
-  static void openTokenizer() {
-    tokenizer = Models.openTokenizer(ModelSettings.defaults());
-  }
-
-  @AfterAll
-  static void closeTokenizer() {
-    tokenizer.close();
-  }
 
   /** One hostile record: {@code text} non-null means it must be edited from that text, else dead-lettered. */
   record Case(String kind, byte[] key, byte[] value, String text, String reason) {
@@ -160,7 +148,7 @@ class HostileInputTest {
   void shouldEditOrDeadLetterEveryHostileRecordAndKeepRunning() throws Exception {
     List<Case> cases = cases();
     assertTrue(cases.size() >= 30, "at least 30 kinds");
-    FakeScorer scorer = new FakeScorer(tokenizer.vocabulary().size(), 3,
+    FakeScorer scorer = FakeScorer.everyNth(tokenizer.vocabulary().size(), 3,
         Set.of(FakeScorer.boxed(tokenizer.encode(POISON).ids())));
     PipelineConfig config = PipelineConfig.defaults().with("toedit.batch.max.latency.ms", "1000");
     try (TopologyTestDriver driver = new TopologyTestDriver(

@@ -12,8 +12,8 @@ import io.toedit.avro.RawDocument;
 import io.toedit.avro.ScoredDocument;
 import io.toedit.edit.EditConfig;
 import io.toedit.edit.Editor;
-import io.toedit.model.ModelSettings;
-import io.toedit.model.Models;
+import io.toedit.model.BundledTokenizer;
+import io.toedit.model.FakeScorer;
 import io.toedit.pipeline.DocumentEditor;
 import io.toedit.pipeline.DocumentOutcome;
 import io.toedit.pipeline.SourceDocument;
@@ -50,9 +50,7 @@ import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.test.TestRecord;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -64,7 +62,7 @@ class ToEditTopologyTest {
   static final Instant T0 = Instant.parse("2026-11-25T10:00:00Z");
   static final String POISON_TEXT = "Der Drache fraß das Modell 🐉 und alles brach zusammen.";
 
-  static TextTokenizer tokenizer;
+  static final TextTokenizer tokenizer = BundledTokenizer.get();
 
   @TempDir
   Path stateDir;
@@ -76,16 +74,6 @@ class ToEditTopologyTest {
   TestOutputTopic<byte[], DeadLetter> dlq;
   PipelineConfig config;
 
-  @BeforeAll
-  static void openTokenizer() {
-    tokenizer = Models.openTokenizer(ModelSettings.defaults());
-  }
-
-  @AfterAll
-  static void closeTokenizer() {
-    tokenizer.close();
-  }
-
   @AfterEach
   void closeDriver() {
     if (driver != null) {
@@ -95,7 +83,7 @@ class ToEditTopologyTest {
 
   void start(PipelineConfig cfg) {
     config = cfg;
-    scorer = new FakeScorer(tokenizer.vocabulary().size(), 3,
+    scorer = FakeScorer.everyNth(tokenizer.vocabulary().size(), 3,
         Set.of(FakeScorer.boxed(tokenizer.encode(POISON_TEXT).ids())));
     driver = newDriver(cfg, scorer);
   }
@@ -227,7 +215,7 @@ class ToEditTopologyTest {
     PipelineConfig cfg = smallBatches();
     config = cfg;
     // No token is easy (modulus larger than the vocabulary, id 0 is never a text token).
-    scorer = new FakeScorer(tokenizer.vocabulary().size(), 1_000_000, Set.of());
+    scorer = FakeScorer.everyNth(tokenizer.vocabulary().size(), 1_000_000, Set.of());
     driver = newDriver(cfg, scorer);
     String text = "  Ünïcödé ▁ spaces, 猫 and 🐈‍⬛ stay\tbyte-identical.\n";
     pipe("u", text, 0);
@@ -410,7 +398,7 @@ class ToEditTopologyTest {
     first.setCurrentSystemTimeMs(1_000L);
     store.init(first.getStateStoreContext(), store);
     first.addStateStore(store);
-    FakeScorer crashed = new FakeScorer(tokenizer.vocabulary().size(), 3, Set.of());
+    FakeScorer crashed = FakeScorer.everyNth(tokenizer.vocabulary().size(), 3, Set.of());
     MicroBatchProcessor before = processor(cfg, crashed);
     before.init(first);
     first.setRecordMetadata(cfg.inputTopic(), 0, 40L);
@@ -424,7 +412,7 @@ class ToEditTopologyTest {
     MockProcessorContext<Object, Object> second = new MockProcessorContext<>();
     second.addStateStore(store);
     second.setCurrentSystemTimeMs(10_000L);
-    FakeScorer restarted = new FakeScorer(tokenizer.vocabulary().size(), 3, Set.of());
+    FakeScorer restarted = FakeScorer.everyNth(tokenizer.vocabulary().size(), 3, Set.of());
     MicroBatchProcessor after = processor(cfg, restarted);
     after.init(second);
     assertTrue(second.forwarded().isEmpty(), "restored records wait for their batch like any other");

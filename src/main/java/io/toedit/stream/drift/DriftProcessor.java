@@ -48,7 +48,7 @@ import org.slf4j.LoggerFactory;
  * <p>A stream-time punctuator closes windows: a window is closed once stream time reaches its end
  * plus grace. Each closed window is emitted exactly once to the drift topic (and its threshold
  * crossings to the alerts topic): the emitted-up-to watermark lives in the changelogged
- * {@link #EMITTED_STORE} and commits in the same transaction as the output, so a restart neither
+ * {@link #INDEX_STORE} and commits in the same transaction as the output, so a restart neither
  * repeats nor skips a window. Documents of a window already emitted are late and dropped (counted,
  * logged at debug).
  */
@@ -60,7 +60,7 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
    * Changelogged key-value store: the emitted-up-to watermark (window end, epoch ms) under
    * {@link #WATERMARK_KEY}, and the newest window start of every key under {@link #latestKey}.
    */
-  public static final String EMITTED_STORE = "toedit-drift-index";
+  public static final String INDEX_STORE = "toedit-drift-index";
   /** Changelogged key-value store of the windows kept for first-windows references. */
   public static final String REFERENCE_STORE = "toedit-drift-reference";
   public static final String DRIFT_SINK = "drift-sink";
@@ -76,7 +76,7 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
 
   private static final Logger LOG = LoggerFactory.getLogger(DriftProcessor.class);
 
-  private final DriftSettings settings;
+  private final DriftStreamConfig settings;
   private final Reference fileReference;
   private final Vocabulary vocabulary;
   private final DriftListener listener;
@@ -89,7 +89,7 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
   private KeyValueStore<String, byte[]> referenceWindows;
   private long lateDocuments;
 
-  DriftProcessor(DriftSettings settings, Reference fileReference, Vocabulary vocabulary, DriftListener listener) {
+  DriftProcessor(DriftStreamConfig settings, Reference fileReference, Vocabulary vocabulary, DriftListener listener) {
     this.settings = settings;
     this.fileReference = fileReference;
     this.vocabulary = vocabulary;
@@ -97,13 +97,13 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
     this.summaryConfig = settings.summaryConfig();
   }
 
-  static StoreBuilder<WindowStore<String, byte[]>> windowStore(DriftSettings s) {
+  static StoreBuilder<WindowStore<String, byte[]>> windowStore(DriftStreamConfig s) {
     return Stores.windowStoreBuilder(Stores.persistentWindowStore(WINDOW_STORE, Duration.ofMillis(s.retentionMs()),
         Duration.ofMillis(s.windowSizeMs()), false), Serdes.String(), Serdes.ByteArray()).withLoggingEnabled(Map.of());
   }
 
   static StoreBuilder<KeyValueStore<String, Long>> emittedStore() {
-    return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(EMITTED_STORE), Serdes.String(), Serdes.Long())
+    return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(INDEX_STORE), Serdes.String(), Serdes.Long())
         .withLoggingEnabled(Map.of());
   }
 
@@ -116,7 +116,7 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
   public void init(ProcessorContext<String, Object> context) {
     this.context = context;
     this.windows = context.getStateStore(WINDOW_STORE);
-    this.emitted = context.getStateStore(EMITTED_STORE);
+    this.emitted = context.getStateStore(INDEX_STORE);
     this.referenceWindows = context.getStateStore(REFERENCE_STORE);
     context.schedule(Duration.ofMillis(settings.punctuateIntervalMs()), PunctuationType.STREAM_TIME, this::closeWindows);
   }
@@ -212,11 +212,11 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
     String pairKey = ObservationBatch.key(source, stream == StreamKind.RAW ? StreamKind.EDITED : StreamKind.RAW);
     byte[] pairBytes = windows.fetch(pairKey, start);
     WindowSummary pair = pairBytes == null ? null : WindowSummary.fromBytes(pairBytes);
-    boolean ownHistory = settings.referenceMode().equals(DriftSettings.MODE_FIRST_WINDOWS)
-        || settings.referenceMode().equals(DriftSettings.MODE_PAIRED_RAW) && stream == StreamKind.RAW;
+    boolean ownHistory = settings.referenceMode().equals(DriftStreamConfig.MODE_FIRST_WINDOWS)
+        || settings.referenceMode().equals(DriftStreamConfig.MODE_PAIRED_RAW) && stream == StreamKind.RAW;
     Reference reference = ownHistory ? references.get(key) : null;
     if (reference == null) {
-      reference = DriftWindows.reference(settings, fileReference, key, start, this::cachedFirstWindows,
+      reference = DriftReferences.reference(settings, fileReference, key, start, this::cachedFirstWindows,
           (k, s) -> windows.fetch(k, s));
       if (ownHistory && reference != null) {
         references.put(key, reference);
@@ -224,7 +224,7 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
     }
     DriftWindow w = DriftWindows.compute(key, start, end, summary, reference, pair, settings, vocabulary);
     context.forward(new Record<>(key, (Object) w, end - 1), DRIFT_SINK);
-    DriftWindows.gauges(w).forEach((name, value) -> listener.drift(source, w.getStream(), name, value));
+    DriftGauges.gauges(w).forEach((name, value) -> listener.drift(source, w.getStream(), name, value));
     alerts(key, w);
     if (reference == null && ownHistory) {
       keepForReference(key, summary);
@@ -243,11 +243,16 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
           w.getEditedVsRawJsd(), settings.alertEditedVsRawJsd()));
     }
     if (w.getContaminated()) {
-      alert(key, w, "contamination_score", w.getContaminationScore(), settings.contaminationThreshold(),
-          String.format(Locale.ROOT, "possible synthetic contamination: NLL shifted low and narrowed and bigram "
-              + "concentration rose, each by at least %.2f reference sd (score %.2f)",
-              settings.contaminationThreshold(), w.getContaminationScore()));
+      alert(key, w, "synthetic_fraction_low", orNaN(w.getSyntheticFractionLow()), settings.alertSyntheticMinFraction(),
+          String.format(Locale.ROOT, "possible synthetic text: estimated fraction %.2f [%.2f, %.2f], excess p %.2g,"
+              + " KS p %.2g, n-gram p %.2g (reference %s)", orNaN(w.getSyntheticFraction()),
+              orNaN(w.getSyntheticFractionLow()), orNaN(w.getSyntheticFractionHigh()), orNaN(w.getExcessPValue()),
+              orNaN(w.getNllKsPValue()), orNaN(w.getNgramPValue()), w.getReference()));
     }
+  }
+
+  private static double orNaN(Double v) {
+    return v == null ? Double.NaN : v;
   }
 
   private void alert(String key, DriftWindow w, String metric, double value, double threshold, String message) {
@@ -282,12 +287,12 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
   }
 
   public static final class Supplier implements ProcessorSupplier<String, ObservationBatch, String, Object> {
-    private final DriftSettings settings;
+    private final DriftStreamConfig settings;
     private final Reference fileReference;
     private final Vocabulary vocabulary;
     private final DriftListener listener;
 
-    public Supplier(DriftSettings settings, Reference fileReference, Vocabulary vocabulary, DriftListener listener) {
+    public Supplier(DriftStreamConfig settings, Reference fileReference, Vocabulary vocabulary, DriftListener listener) {
       this.settings = settings;
       this.fileReference = fileReference;
       this.vocabulary = vocabulary;

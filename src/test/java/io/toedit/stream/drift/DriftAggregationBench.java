@@ -69,7 +69,7 @@ public final class DriftAggregationBench {
       batches.add(new ObservationBatch("bench", StreamKind.RAW, pending));
     }
     List<byte[]> encoded = batches.stream().map(ObservationBatch::encode).toList();
-    DriftSettings settings = PipelineConfig.defaults().drift();
+    DriftStreamConfig settings = PipelineConfig.defaults().drift();
     double[] rates = new double[runs];
     try (TextTokenizer tokenizer = Models.openTokenizer(ModelSettings.defaults())) {
       for (int r = 0; r < runs; r++) {

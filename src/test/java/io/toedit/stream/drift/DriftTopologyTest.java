@@ -14,14 +14,14 @@ import io.toedit.avro.EditedDocument;
 import io.toedit.drift.DocumentObservation;
 import io.toedit.drift.StreamKind;
 import io.toedit.edit.EditConfig;
-import io.toedit.model.ModelSettings;
-import io.toedit.model.Models;
+import io.toedit.model.BundledTokenizer;
+import io.toedit.model.FakeScorer;
 import io.toedit.stream.AvroSerde;
-import io.toedit.stream.FakeScorer;
 import io.toedit.stream.PipelineConfig;
 import io.toedit.stream.PipelineStats;
 import io.toedit.stream.ToEditTopology;
 import io.toedit.text.TextTokenizer;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -33,6 +33,10 @@ import java.util.Properties;
 import java.util.Random;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -46,9 +50,7 @@ import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.WindowStore;
 import org.apache.kafka.streams.test.TestRecord;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -64,7 +66,7 @@ class DriftTopologyTest {
   static final long MIN = 60_000L;
   static final String SOURCE = "wiki-ü|日本";
 
-  static TextTokenizer tokenizer;
+  static final TextTokenizer tokenizer = BundledTokenizer.get();
 
   @TempDir
   Path stateDir;
@@ -75,16 +77,6 @@ class DriftTopologyTest {
   TestOutputTopic<String, DriftWindow> drift;
   TestOutputTopic<String, DriftAlert> alerts;
   TestOutputTopic<String, EditedDocument> edited;
-
-  @BeforeAll
-  static void openTokenizer() {
-    tokenizer = Models.openTokenizer(ModelSettings.defaults());
-  }
-
-  @AfterAll
-  static void closeTokenizer() {
-    tokenizer.close();
-  }
 
   @AfterEach
   void closeDriver() {
@@ -102,7 +94,7 @@ class DriftTopologyTest {
   }
 
   void start(PipelineConfig cfg) {
-    FakeScorer scorer = new FakeScorer(tokenizer.vocabulary().size(), 3, Set.of());
+    FakeScorer scorer = FakeScorer.everyNth(tokenizer.vocabulary().size(), 3, Set.of());
     Properties p = new Properties();
     p.put(StreamsConfig.APPLICATION_ID_CONFIG, "toedit-drift-test");
     p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:9");
@@ -110,7 +102,7 @@ class DriftTopologyTest {
     p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
     driver = new TopologyTestDriver(ToEditTopology.build(cfg, tokenizer, scorer, EditConfig.defaults()), p,
         Instant.ofEpochMilli(T0));
-    DriftSettings d = cfg.drift();
+    DriftStreamConfig d = cfg.drift();
     observations = driver.createInputTopic(d.observationsTopic(), new StringSerializer(),
         ObservationBatch.serde().serializer());
     raw = driver.createInputTopic(cfg.inputTopic(), new ByteArraySerializer(), new ByteArraySerializer());
@@ -227,17 +219,61 @@ class DriftTopologyTest {
       assertFalse(windows.get(w).getContaminated());
     }
     DriftWindow hit = windows.get(4);
-    assertTrue(hit.getContaminated(), "contamination score " + hit.getContaminationScore());
+    assertTrue(hit.getContaminated(), "synthetic fraction " + hit.getSyntheticFraction() + " ["
+        + hit.getSyntheticFractionLow() + ", " + hit.getSyntheticFractionHigh() + "]");
+    // 12 of 12 documents below the smallest of 48 reference documents: q = 1/49
+    assertEquals(1.0, hit.getSyntheticFraction(), 1e-12);
+    assertTrue(hit.getSyntheticFractionLow() > 0.6, "lower bound " + hit.getSyntheticFractionLow());
+    assertEquals(1.0, hit.getSyntheticFractionHigh(), 1e-12);
+    assertTrue(hit.getExcessPValue() < 1e-6, "excess p " + hit.getExcessPValue());
+    assertTrue(hit.getNllKsPValue() < 1e-6, "KS p " + hit.getNllKsPValue());
+    assertNull(hit.getNgramPValue(), "4 reference windows are fewer than the n-gram null needs (5)");
     assertNotNull(hit.getJsd());
     assertTrue(hit.getJsd() > 0.3, "jsd " + hit.getJsd());
     List<DriftAlert> fired = alerts.readValuesToList();
     assertEquals(1, fired.size(), fired.toString());
     DriftAlert a = fired.get(0);
-    assertEquals("contamination_score", a.getMetric());
+    assertEquals("synthetic_fraction_low", a.getMetric());
     assertEquals(SOURCE, a.getSource());
     assertEquals(T0 + 4 * MIN, a.getWindowStart());
-    assertEquals(hit.getContaminationScore(), a.getValue(), 1e-12);
-    assertTrue(a.getValue() >= a.getThreshold());
+    assertEquals(hit.getSyntheticFractionLow(), a.getValue(), 1e-12);
+    assertTrue(a.getValue() > a.getThreshold());
+    assertTrue(a.getMessage().startsWith("possible synthetic text: estimated fraction 1.00"), a.getMessage());
+  }
+
+  @Test
+  void shouldDecodeDriftWindowsWrittenWithTheVersion1Schema() throws Exception {
+    // the bundled history (schema-history/index.txt) holds DriftWindow v1, before the estimate's fields
+    Schema v1;
+    try (java.io.InputStream in = DriftTopologyTest.class.getResourceAsStream("/schema-history/DriftWindow-v1.avsc")) {
+      v1 = new Schema.Parser().parse(in);
+    }
+    assertNull(v1.getField("syntheticFraction"));
+    GenericRecord old = new GenericData.Record(v1);
+    old.put("source", "old-feed");
+    old.put("stream", "raw");
+    old.put("windowStart", T0);
+    old.put("windowEnd", T0 + MIN);
+    old.put("documents", 12L);
+    old.put("tokens", 345L);
+    old.put("contaminationScore", 2.5);
+    old.put("contaminated", true);
+    old.put("probHistogram", List.of(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L));
+    old.put("topNgrams", List.of());
+    ByteBuffer bytes = new BinaryMessageEncoder<GenericRecord>(GenericData.get(), v1).encode(old);
+    byte[] encoded = new byte[bytes.remaining()];
+    bytes.get(encoded);
+    DriftWindow decoded = AvroSerde.of(DriftWindow.class).decode(encoded);
+    assertEquals("old-feed", decoded.getSource());
+    assertEquals(345L, decoded.getTokens());
+    assertEquals(2.5, decoded.getContaminationScore());
+    assertTrue(decoded.getContaminated());
+    assertNull(decoded.getSyntheticFraction());
+    assertNull(decoded.getSyntheticFractionLow());
+    assertNull(decoded.getNllKsPValue());
+    assertNull(decoded.getNgramPValue());
+    assertEquals(Boolean.TRUE, DriftWindowJson.json(decoded).get("alert"));
+    assertTrue(DriftWindowJson.json(decoded).containsKey("syntheticFraction"));
   }
 
   /** A "human" document: 30-50 tokens over 400 ids, per-document mean NLL between 1.0 and 1.6. */
@@ -259,7 +295,7 @@ class DriftTopologyTest {
   @Test
   void shouldAlertWhenJsdToAProfileCrossesItsThreshold() throws Exception {
     // A profile of one vocabulary region; the stream uses another.
-    var acc = io.toedit.drift.Reference.accumulator("profile-ß", DriftSettings.defaults().summaryConfig());
+    var acc = io.toedit.drift.Reference.accumulator("profile-ß", DriftStreamConfig.defaults().summaryConfig());
     Random rnd = new Random(7);
     for (int i = 0; i < 40; i++) {
       acc.addDocument(human(rnd, T0), 10);
@@ -322,7 +358,7 @@ class DriftTopologyTest {
   @Test
   void shouldReportGaugesOfEveryClosedWindowToTheListener() {
     List<String> seen = new ArrayList<>();
-    FakeScorer scorer = new FakeScorer(tokenizer.vocabulary().size(), 3, Set.of());
+    FakeScorer scorer = FakeScorer.everyNth(tokenizer.vocabulary().size(), 3, Set.of());
     Properties p = new Properties();
     p.put(StreamsConfig.APPLICATION_ID_CONFIG, "toedit-drift-gauges");
     p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:9");
@@ -343,7 +379,7 @@ class DriftTopologyTest {
   void shouldEmitAWindowStoredBeforeARestartExactlyOnce() throws Exception {
     // A persistent RocksDB store on disk, closed and reopened by a new processor: what Streams does
     // when an instance restarts with its state directory (the changelog covers a lost disk).
-    DriftSettings settings = config().drift();
+    DriftStreamConfig settings = config().drift();
     Path dir = java.nio.file.Files.createDirectories(stateDir.resolve("restart"));
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "toedit-drift-restart");
@@ -385,7 +421,7 @@ class DriftTopologyTest {
   }
 
   static List<org.apache.kafka.streams.processor.StateStore> openStores(MockProcessorContext<String, Object> ctx,
-      DriftSettings settings) {
+      DriftStreamConfig settings) {
     WindowStore<String, byte[]> w = DriftProcessor.windowStore(settings).withLoggingDisabled().build();
     KeyValueStore<String, Long> idx = DriftProcessor.emittedStore().withLoggingDisabled().build();
     KeyValueStore<String, byte[]> ref = DriftProcessor.referenceStore().withLoggingDisabled().build();
@@ -399,13 +435,13 @@ class DriftTopologyTest {
 
   @Test
   void shouldDeclarePersistentChangeloggedStoresWithConstantNames() {
-    var supplier = new DriftProcessor.Supplier(DriftSettings.defaults(), null, tokenizer.vocabulary(),
+    var supplier = new DriftProcessor.Supplier(DriftStreamConfig.defaults(), null, tokenizer.vocabulary(),
         DriftListener.none());
     Map<String, Boolean> logged = supplier.stores().stream()
         .collect(Collectors.toMap(s -> s.name(), s -> s.loggingEnabled()));
     assertEquals(Map.of(ToEditTopology.DRIFT_WINDOW_STORE, true, ToEditTopology.DRIFT_INDEX_STORE, true,
         ToEditTopology.DRIFT_REFERENCE_STORE, true), logged);
-    WindowStore<String, byte[]> w = DriftProcessor.windowStore(DriftSettings.defaults()).withLoggingDisabled().build();
+    WindowStore<String, byte[]> w = DriftProcessor.windowStore(DriftStreamConfig.defaults()).withLoggingDisabled().build();
     assertTrue(w.persistent(), "RocksDB");
   }
 

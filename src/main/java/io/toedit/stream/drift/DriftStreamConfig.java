@@ -6,7 +6,8 @@ import static io.toedit.config.ConfigValues.integer;
 import static io.toedit.config.ConfigValues.longValue;
 import static io.toedit.config.ConfigValues.require;
 
-import io.toedit.drift.DriftConfig;
+import io.toedit.drift.EstimatorConfig;
+import io.toedit.drift.MetricsConfig;
 import io.toedit.drift.SummaryConfig;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -33,12 +34,20 @@ import java.util.Properties;
  * </ul>
  * Whatever the mode, {@code editedVsRawJsd} compares the edited and raw windows of the same source
  * and time.
+ *
+ * <p>Synthetic-fraction estimate and its alert ({@link io.toedit.drift.SyntheticEstimate}):
+ * {@code toedit.drift.synthetic.cutoff.quantile} (q0), {@code toedit.drift.synthetic.confidence}
+ * (interval level), {@code toedit.drift.alert.synthetic.min.fraction} (the lower bound must exceed
+ * it), {@code toedit.drift.alert.synthetic.alpha} (excess p-value) and
+ * {@code toedit.drift.alert.tests.alpha} (KS and n-gram p-values both at most it; 0 = never); windows
+ * with fewer than {@code toedit.drift.contamination.min.documents} scored documents never alert.
  */
-public record DriftSettings(boolean enabled, String observationsTopic, String driftTopic, String alertsTopic,
+public record DriftStreamConfig(boolean enabled, String observationsTopic, String driftTopic, String alertsTopic,
     long windowSizeMs, long windowAdvanceMs, long graceMs, long retentionMs, long punctuateIntervalMs,
     String referenceMode, String referenceFile, int referenceWindows, double alertJsd, double alertEditedVsRawJsd,
     double contaminationThreshold, int contaminationMinDocuments, int buckets, int frequentMapSize, int hllLgK,
-    int kllK, int topNgrams) {
+    int kllK, int topNgrams, double syntheticCutoffQuantile, double syntheticConfidence,
+    double alertSyntheticMinFraction, double alertSyntheticAlpha, double alertTestsAlpha) {
 
   /** {@code PipelineRunner}'s default {@code application.id}. */
   static final String DEFAULT_APPLICATION_ID = "toedit-streams";
@@ -72,10 +81,15 @@ public record DriftSettings(boolean enabled, String observationsTopic, String dr
     k.put("toedit.drift.summary.hll.lgk", "12");
     k.put("toedit.drift.summary.kll.k", "200");
     k.put("toedit.drift.top.ngrams", "20");
+    k.put("toedit.drift.synthetic.cutoff.quantile", "0.02");
+    k.put("toedit.drift.synthetic.confidence", "0.95");
+    k.put("toedit.drift.alert.synthetic.min.fraction", "0");
+    k.put("toedit.drift.alert.synthetic.alpha", "0.01");
+    k.put("toedit.drift.alert.tests.alpha", "0.001");
     KEYS = java.util.Collections.unmodifiableMap(k);
   }
 
-  public DriftSettings {
+  public DriftStreamConfig {
     require(!observationsTopic.isBlank() && !driftTopic.isBlank() && !alertsTopic.isBlank(),
         "toedit.drift.*.topic names must not be empty");
     require(windowSizeMs > 0, "toedit.drift.window.size.ms must be positive");
@@ -97,10 +111,11 @@ public record DriftSettings(boolean enabled, String observationsTopic, String dr
     // Validates the sketch sizes and contamination knobs with their own messages (the fields are not
     // assigned yet in a compact constructor: pass the parameters).
     summaryConfig(buckets, frequentMapSize, hllLgK, kllK);
-    driftConfig(contaminationThreshold, contaminationMinDocuments);
+    metricsConfig(contaminationThreshold, contaminationMinDocuments, syntheticCutoffQuantile, syntheticConfidence,
+        alertSyntheticMinFraction, alertSyntheticAlpha, alertTestsAlpha);
   }
 
-  public static DriftSettings defaults() {
+  public static DriftStreamConfig defaults() {
     return fromProperties(new Properties());
   }
 
@@ -110,7 +125,7 @@ public record DriftSettings(boolean enabled, String observationsTopic, String dr
    * ({@code application.id} of {@code props}, else {@value #DEFAULT_APPLICATION_ID}), so two
    * applications on one cluster never share it.
    */
-  public static DriftSettings fromProperties(Properties props) {
+  public static DriftStreamConfig fromProperties(Properties props) {
     Map<String, String> v = new LinkedHashMap<>(KEYS);
     for (String name : props.stringPropertyNames()) {
       if (KEYS.containsKey(name)) {
@@ -121,7 +136,7 @@ public record DriftSettings(boolean enabled, String observationsTopic, String dr
       v.put("toedit.drift.observations.topic",
           props.getProperty("application.id", DEFAULT_APPLICATION_ID).strip() + "-drift-observations");
     }
-    return new DriftSettings(bool(v, "toedit.drift.enabled"), v.get("toedit.drift.observations.topic"),
+    return new DriftStreamConfig(bool(v, "toedit.drift.enabled"), v.get("toedit.drift.observations.topic"),
         v.get("toedit.drift.topic"), v.get("toedit.drift.alerts.topic"), longValue(v, "toedit.drift.window.size.ms"),
         longValue(v, "toedit.drift.window.advance.ms"), longValue(v, "toedit.drift.grace.ms"), longValue(v, "toedit.drift.retention.ms"),
         longValue(v, "toedit.drift.punctuate.interval.ms"), v.get("toedit.drift.reference").toLowerCase(Locale.ROOT),
@@ -130,7 +145,9 @@ public record DriftSettings(boolean enabled, String observationsTopic, String dr
         finite(v, "toedit.drift.contamination.threshold"), integer(v, "toedit.drift.contamination.min.documents"),
         integer(v, "toedit.drift.summary.buckets"), integer(v, "toedit.drift.summary.frequent.map.size"),
         integer(v, "toedit.drift.summary.hll.lgk"), integer(v, "toedit.drift.summary.kll.k"),
-        integer(v, "toedit.drift.top.ngrams"));
+        integer(v, "toedit.drift.top.ngrams"), finite(v, "toedit.drift.synthetic.cutoff.quantile"),
+        finite(v, "toedit.drift.synthetic.confidence"), finite(v, "toedit.drift.alert.synthetic.min.fraction"),
+        finite(v, "toedit.drift.alert.synthetic.alpha"), finite(v, "toedit.drift.alert.tests.alpha"));
   }
 
   /** The settings as {@code toedit.drift.*} properties. */
@@ -157,6 +174,11 @@ public record DriftSettings(boolean enabled, String observationsTopic, String dr
     p.setProperty("toedit.drift.summary.hll.lgk", Integer.toString(hllLgK));
     p.setProperty("toedit.drift.summary.kll.k", Integer.toString(kllK));
     p.setProperty("toedit.drift.top.ngrams", Integer.toString(topNgrams));
+    p.setProperty("toedit.drift.synthetic.cutoff.quantile", Double.toString(syntheticCutoffQuantile));
+    p.setProperty("toedit.drift.synthetic.confidence", Double.toString(syntheticConfidence));
+    p.setProperty("toedit.drift.alert.synthetic.min.fraction", Double.toString(alertSyntheticMinFraction));
+    p.setProperty("toedit.drift.alert.synthetic.alpha", Double.toString(alertSyntheticAlpha));
+    p.setProperty("toedit.drift.alert.tests.alpha", Double.toString(alertTestsAlpha));
     return p;
   }
 
@@ -169,23 +191,29 @@ public record DriftSettings(boolean enabled, String observationsTopic, String dr
     return summaryConfig(buckets, frequentMapSize, hllLgK, kllK);
   }
 
-  public DriftConfig driftConfig() {
-    return driftConfig(contaminationThreshold, contaminationMinDocuments);
+  public MetricsConfig metricsConfig() {
+    return metricsConfig(contaminationThreshold, contaminationMinDocuments, syntheticCutoffQuantile, syntheticConfidence,
+        alertSyntheticMinFraction, alertSyntheticAlpha, alertTestsAlpha);
   }
 
   private static SummaryConfig summaryConfig(int buckets, int frequentMapSize, int hllLgK, int kllK) {
-    try {
-      return new SummaryConfig(buckets, frequentMapSize, hllLgK, kllK);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("toedit.drift.summary.*: " + e.getMessage(), e);
-    }
+    return named("toedit.drift.summary.*", () -> new SummaryConfig(buckets, frequentMapSize, hllLgK, kllK));
   }
 
-  private static DriftConfig driftConfig(double contaminationThreshold, int contaminationMinDocuments) {
+  private static MetricsConfig metricsConfig(double contaminationThreshold, int contaminationMinDocuments,
+      double cutoffQuantile, double confidence, double minFraction, double alpha, double testsAlpha) {
+    MetricsConfig config = named("toedit.drift.contamination.*",
+        () -> new MetricsConfig(0.5, contaminationThreshold, contaminationMinDocuments));
+    return named("toedit.drift.synthetic.* / toedit.drift.alert.*", () -> config.withEstimator(
+        new EstimatorConfig(cutoffQuantile, confidence, minFraction, alpha, testsAlpha, contaminationMinDocuments)));
+  }
+
+  /** Builds a config record; its validation message gets the settings' names in front. */
+  private static <T> T named(String keys, java.util.function.Supplier<T> build) {
     try {
-      return new DriftConfig(0.5, contaminationThreshold, contaminationMinDocuments);
+      return build.get();
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("toedit.drift.contamination.*: " + e.getMessage(), e);
+      throw new IllegalArgumentException(keys + ": " + e.getMessage(), e);
     }
   }
 }

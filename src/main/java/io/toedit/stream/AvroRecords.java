@@ -15,10 +15,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Conversions between the pipeline's Java results and the Avro contract. */
-public final class Documents {
+/** Converts the pipeline's Java results into the Avro records of the contract (edited, scored, dead letter). */
+public final class AvroRecords {
 
-  private Documents() {
+  private AvroRecords() {
   }
 
   /** The output record of one edited document. */
