@@ -56,7 +56,7 @@ public final class BenchCommand implements Callable<Integer> {
               + "threads; batches of <= %d padded tokens, window %s, top-k %d%n",
           scorer.modelId(), docs.size(), r.scoredTokens(), r.median(), runs, scorer.device(), settings.workers(),
           settings.threadsPerWorker(), settings.maxBatchTokens(),
-          settings.windowTokens() == 0 ? "max_position_embeddings" : settings.windowTokens(), scorer.topK());
+          settings.windowTokens() == 0 ? "min(max_position_embeddings, max batch tokens)" : settings.windowTokens(), scorer.topK());
     }
     return ExitCodes.OK;
   }

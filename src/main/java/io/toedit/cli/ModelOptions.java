@@ -11,7 +11,7 @@ public final class ModelOptions {
   private static final ModelSettings D = ModelSettings.defaults();
 
   @Option(names = "--model-dir", paramLabel = "DIR",
-      description = "Hugging Face Llama folder (config.json, model.safetensors[.index.json], tokenizer.json). "
+      description = "Hugging Face folder of a llama, mistral, qwen2 or qwen3 model (config.json, model.safetensors[.index.json], tokenizer.json). "
           + "Default: the bundled stories260k.")
   Path modelDir;
 
@@ -37,7 +37,8 @@ public final class ModelOptions {
 
   @Option(names = "--window", paramLabel = "N", defaultValue = "0",
       description = "Longest sequence per forward pass; longer ones are scored in sliding windows "
-          + "(0 = max_position_embeddings). Default: ${DEFAULT-VALUE}.")
+          + "(0 = min(max_position_embeddings, --max-batch-tokens), capped at the model's sliding_window). "
+          + "Default: ${DEFAULT-VALUE}.")
   int window;
 
   @Option(names = "--window-overlap", paramLabel = "N", defaultValue = "128",

@@ -320,8 +320,9 @@ public final class SyntheticCheckpoint {
     c.put("tie_word_embeddings", true);
     c.put("torch_dtype", "bfloat16");
     c.put("vocab_size", vocab);
-    c.put("bos_token_id", 151643);
-    c.put("eos_token_id", 151643);
+    // the Llama 3 ids; with the Qwen3 tokenizer they are ordinary tokens, but inside the 128,256 rows
+    c.put("bos_token_id", 128000);
+    c.put("eos_token_id", 128001);
     ObjectNode sw = c.putObject("synthetic_weights");
     sw.put("spec", "SPEC.md v1");
     sw.put("seed", seed);

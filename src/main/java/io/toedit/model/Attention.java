@@ -29,7 +29,7 @@ abstract class Attention implements AutoCloseable {
 
   /** One forward pass: state shared by all layers (table slices, masks). */
   interface Pass {
-    /** {@code qkv [N, width]} in, {@code [N, heads*headDim]} out, attached to the pass's manager. */
+    /** {@code qkv [N, width]} in, {@code [N, heads*headDim]} out, attached to {@code qkv}'s manager. */
     NDArray attend(NDArray qkv, int layer);
   }
 
@@ -92,7 +92,7 @@ abstract class Attention implements AutoCloseable {
 
     @Override
     Pass begin(NDManager m, int b, int t, int[] lengths, long budget) {
-      return (qkv, layer) -> attend(m, qkv, layer, b, t, lengths);
+      return (qkv, layer) -> attend(qkv.getManager(), qkv, layer, b, t, lengths);
     }
 
     private NDArray attend(NDManager m, NDArray qkv, int layer, int b, int t, int[] lengths) {
@@ -256,7 +256,7 @@ abstract class Attention implements AutoCloseable {
       NDArray k = qk.get(new NDIndex().addAllDim(2).addSliceDim(nh * hd, (nh + nkv) * hd))
           .reshape(c.b, c.t, nkv, hd).transpose(0, 2, 1, 3);
       NDArray vv = v.reshape(c.b, c.t, nkv, hd).transpose(0, 2, 1, 3);
-      return sdpa.attend(c.m, q, k, vv, nh / nkv)                       // [B, heads, T, hd]
+      return sdpa.attend(qk.getManager(), q, k, vv, nh / nkv)           // [B, heads, T, hd]
           .transpose(0, 2, 1, 3).reshape((long) c.b * c.t, (long) nh * hd);
     }
 

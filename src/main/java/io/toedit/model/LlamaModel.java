@@ -52,8 +52,12 @@ final class LlamaModel implements AutoCloseable {
   private final Attention attention;    // the kernel bound to this model
   /** Largest vocabulary whose log-probs are copied to the host for top-k (CPU only; see topKOnHost). */
   static final int HOST_TOPK_MAX_VOCAB = 4096;
-  /** Most logits ({@code rows x vocabulary chunk}) the head materialises at once: 128 MiB of float32. */
-  static final long HEAD_BUDGET = 32L << 20;
+  /**
+   * Most logits ({@code rows x vocabulary chunk}) the head materialises at once: 32 MiB of float32 (a few
+   * such temporaries live at once). At 2,048 rows that is 4,096 vocabulary rows per chunk, still a large
+   * matrix product.
+   */
+  static final long HEAD_BUDGET = 8L << 20;
   private final boolean hostTopK;
   private final TorchScriptModule mlp;   // o_proj, RMSNorm, MLP, residuals
 
@@ -254,14 +258,24 @@ final class LlamaModel implements AutoCloseable {
     }
   }
 
-  /** The decoder stack; returns the final hidden state, RMS-normalised and scaled by the final norm's gain. */
+  /**
+   * The decoder stack; returns the final hidden state, RMS-normalised and scaled by the final norm's gain. Each
+   * layer's temporaries live in a layer scope that is closed before the next layer, so a pass holds one
+   * layer's temporaries at a time, not all of them.
+   */
   private NDArray hidden(NDManager m, NDArray x, int b, int t, int[] lengths, long budget) {
     Attention.Pass pass = attention.begin(m, b, t, lengths, budget);
+    NDIndex all = new NDIndex().addSliceDim(0, x.getShape().get(0));
     for (int l = 0; l < cfg.numLayers(); l++) {
-      NDArray n = rmsNorm(x);
-      NDArray y = bQkv[l] == null ? Linear.linear(n, wQkv[l]).singletonOrThrow()
-          : Linear.linear(n, wQkv[l], bQkv[l]).singletonOrThrow();        // [N, width]
-      x = postAttention(m, x, pass.attend(y, l), l);                      // [N, H]
+      NDArray next;
+      try (NDManager lm = m.newSubManager()) {
+        NDArray n = rmsNorm(x.get(lm, all));                              // a view in the layer scope
+        NDArray y = bQkv[l] == null ? Linear.linear(n, wQkv[l]).singletonOrThrow()
+            : Linear.linear(n, wQkv[l], bQkv[l]).singletonOrThrow();      // [N, width]
+        next = postAttention(m, x, pass.attend(y, l), l);                 // [N, H], in the pass scope
+      }
+      x.close();
+      x = next;
     }
     return rmsNorm(x).mul(finalGain);
   }
@@ -317,32 +331,44 @@ final class LlamaModel implements AutoCloseable {
     NDArray topV = null;                                                  // [n, k] logits
     NDArray topI = null;                                                  // [n, k] ids (int64)
     NDArray target = null;                                                // [n, 1] the target's logit
+    NDIndex allRows = new NDIndex().addSliceDim(0, n);
     for (int c0 = 0; c0 < v; c0 += cols) {
       int c1 = Math.min(v, c0 + cols);
-      NDArray w = c0 == 0 && c1 == v ? head : head.get(new NDIndex().addSliceDim(c0, c1));
-      NDArray logits = Linear.linear(h, w).singletonOrThrow();          // [n, c]
-      NDArray chunkLse = logits.max(new int[] {1}, true);
-      chunkLse = chunkLse.add(logits.sub(chunkLse).exp().sum(new int[] {1}, true).log());
-      int kc = Math.min(k, c1 - c0);
-      NDList top = logits.topK(kc, 1);
-      NDArray ti = top.get(1).toType(DataType.INT64, false).add(c0);
-      NDArray local = tgt.sub(c0);
-      NDArray inChunk = local.gte(0).logicalAnd(local.lt(c1 - c0));
-      NDArray tl = logits.gather(local.clip(0, c1 - c0 - 1), 1);        // [n, 1]
-      if (lse == null) {
-        lse = chunkLse;
-        topV = top.get(0);
-        topI = ti;
-        target = NDArrays.where(inChunk, tl, tl.zerosLike());
-      } else {
-        NDArray hi = lse.maximum(chunkLse);
-        lse = hi.add(lse.sub(hi).exp().add(chunkLse.sub(hi).exp()).log());
-        NDArray vals = topV.concat(top.get(0), 1);
-        NDArray idxs = topI.concat(ti, 1);
-        NDList merged = vals.topK(k, 1);
-        topV = merged.get(0);
-        topI = idxs.gather(merged.get(1).toType(DataType.INT64, false), 1);
-        target = NDArrays.where(inChunk, tl, target);
+      try (NDManager cm = m.newSubManager()) {                            // one chunk's temporaries at a time
+        NDArray w = c0 == 0 && c1 == v ? head : head.get(cm, new NDIndex().addSliceDim(c0, c1));
+        NDArray logits = Linear.linear(h.get(cm, allRows), w).singletonOrThrow(); // [n, c]
+        NDArray chunkLse = logits.max(new int[] {1}, true);
+        chunkLse = chunkLse.add(logits.sub(chunkLse).exp().sum(new int[] {1}, true).log());
+        int kc = Math.min(k, c1 - c0);
+        NDList top = logits.topK(kc, 1);
+        NDArray ti = top.get(1).toType(DataType.INT64, false).add(c0);
+        NDArray local = tgt.get(cm, allRows).sub(c0);
+        NDArray inChunk = local.gte(0).logicalAnd(local.lt(c1 - c0));
+        NDArray tl = logits.gather(local.clip(0, c1 - c0 - 1), 1);      // [n, 1]
+        NDArray[] old = {lse, topV, topI, target};
+        if (lse == null) {
+          lse = chunkLse;
+          topV = top.get(0);
+          topI = ti;
+          target = NDArrays.where(inChunk, tl, tl.zerosLike());
+        } else {
+          NDArray hi = lse.get(cm, allRows).maximum(chunkLse);
+          lse = hi.add(lse.get(cm, allRows).sub(hi).exp().add(chunkLse.sub(hi).exp()).log());
+          NDArray vals = topV.get(cm, allRows).concat(top.get(0), 1);
+          NDArray idxs = topI.get(cm, allRows).concat(ti, 1);
+          NDList merged = vals.topK(k, 1);
+          topV = merged.get(0);
+          topI = idxs.gather(merged.get(1).toType(DataType.INT64, false), 1);
+          target = NDArrays.where(inChunk, tl, target.get(cm, allRows));
+        }
+        for (NDArray keep : new NDArray[] {lse, topV, topI, target}) {
+          keep.attach(m);                                                 // the running state outlives the chunk
+        }
+        for (NDArray o : old) {
+          if (o != null) {
+            o.close();
+          }
+        }
       }
     }
     System.arraycopy(target.sub(lse).toFloatArray(), 0, lp, 0, n);

@@ -36,4 +36,25 @@ class AttentionKernelTest {
     assertTrue(AttentionKernel.simdSupports(8) && AttentionKernel.simdSupports(64));
     assertTrue(!AttentionKernel.simdSupports(12) && !AttentionKernel.simdSupports(0));
   }
+
+  @Test
+  void shouldBindEachKernelToItsImplementationAndLayout() {
+    ai.djl.engine.Engine.getEngine("PyTorch");
+    LlamaConfig llama = LlamaConfig.parse(SyntheticModels.config("llama3-tiny"), "llama");
+    LlamaConfig qwen3 = LlamaConfig.parse(SyntheticModels.config("qwen3-tiny"), "qwen3");
+    try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+      // simd applies RoPE on the host: plain q | k | v rows; tensor kernels fuse rotate_half rows unless q/k norms
+      // must run before RoPE
+      assertTrue(AttentionKernel.SIMD.bind(llama, m, 32) instanceof Attention.Simd);
+      assertEquals(false, AttentionKernel.SIMD.bind(llama, m, 32).rotatedRows());
+      assertTrue(AttentionKernel.SDPA.bind(llama, m, 32) instanceof Attention.Sdpa);
+      assertEquals(true, AttentionKernel.NDARRAY.bind(llama, m, 32).rotatedRows());
+      assertEquals(false, AttentionKernel.NDARRAY.bind(qwen3, m, 32).rotatedRows());
+      assertEquals((4 + 2 * 2) * 16, AttentionKernel.NDARRAY.bind(qwen3, m, 32).width());
+      assertEquals(32 * 8, AttentionKernel.SIMD.bind(llama, m, 32).ropeCos.length, "RoPE table [rows, head_dim]");
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> AttentionKernel.AUTO.bind(llama, m, 32));
+      assertTrue(e.getMessage().contains("AUTO"), e.getMessage());
+    }
+  }
 }
