@@ -16,6 +16,11 @@ import java.nio.FloatBuffer;
  *
  * <p>RoPE tables are {@code [rows, headDim]} for the rows of the scoring window actually used (not
  * {@code max_position_embeddings}), computed in double.
+ *
+ * <p>Sliding window ({@link #slide}): every kernel masks, in every layer, the keys j of the query at position
+ * i outside {@code i - slide < j <= i}, as Hugging Face's Mistral does ({@code masking_utils}:
+ * {@code kv_idx > q_idx - sliding_window} and {@code kv_idx <= q_idx}). It changes nothing for positions
+ * below {@code slide}; the simd kernel takes its plain causal path in passes no longer than {@code slide}.
  */
 abstract class Attention implements AutoCloseable {
 
@@ -26,6 +31,8 @@ abstract class Attention implements AutoCloseable {
   final float[] ropeSin;
   final float[][] qGain;          // per layer: q_norm gain x 1/sqrt(headDim) (qwen3), else null
   final float[][] kGain;
+  /** Keys a query sees at most, itself included, in every layer; 0 = plain causal attention. */
+  final int slide;
 
   /** One forward pass: state shared by all layers (table slices, masks). */
   interface Pass {
@@ -50,6 +57,22 @@ abstract class Attention implements AutoCloseable {
     }
     qGain = new float[cfg.numLayers()][];
     kGain = new float[cfg.numLayers()][];
+    slide = slidingMask(cfg);
+  }
+
+  /**
+   * The sliding window the kernels apply to every layer: {@code sliding_window} for {@code mistral}, else 0.
+   * ({@code qwen2} with {@code use_sliding_window} slides only in the layers from {@code max_window_layers}
+   * on; it is not masked here, and {@link DjlScorer#window} keeps its scoring window within the sliding
+   * window, where both are plain causal attention.)
+   */
+  static int slidingMask(LlamaConfig cfg) {
+    return "mistral".equals(cfg.modelType()) ? cfg.slidingWindow() : 0;
+  }
+
+  /** The window to mask a pass of {@code t} positions with: 0 when the pass fits within it (same result). */
+  int slideFor(int t) {
+    return slide > 0 && t > slide ? slide : 0;
   }
 
   /**
@@ -132,7 +155,7 @@ abstract class Attention implements AutoCloseable {
         }
       }
       float[] out = new float[b * t * nh * hd];
-      SimdAttention.attend(host, stride, nh * hd, (nh + nkv) * hd, b, t, lengths, nh, nkv, hd, out);
+      SimdAttention.attend(host, stride, nh * hd, (nh + nkv) * hd, b, t, lengths, nh, nkv, hd, slideFor(t), out);
       return m.create(FloatBuffer.wrap(out), new Shape((long) b * t, (long) nh * hd));
     }
   }
@@ -256,7 +279,8 @@ abstract class Attention implements AutoCloseable {
       NDArray k = qk.get(new NDIndex().addAllDim(2).addSliceDim(nh * hd, (nh + nkv) * hd))
           .reshape(c.b, c.t, nkv, hd).transpose(0, 2, 1, 3);
       NDArray vv = v.reshape(c.b, c.t, nkv, hd).transpose(0, 2, 1, 3);
-      return sdpa.attend(qk.getManager(), q, k, vv, nh / nkv)           // [B, heads, T, hd]
+      // the mask for any length when the model slides: a row takes the same path alone and in a longer batch
+      return sdpa.attend(qk.getManager(), q, k, vv, nh / nkv, slide)  // [B, heads, T, hd]
           .transpose(0, 2, 1, 3).reshape((long) c.b * c.t, (long) nh * hd);
     }
 
@@ -271,17 +295,19 @@ abstract class Attention implements AutoCloseable {
   /**
    * The NDArray attention: causal query chunks [q0, q1), each seeing keys [0, q1), so that
    * B x heads x Tq x q1 stays within the budget (early chunks see few keys and can hold more queries).
-   * Chunks and their masks are built once per forward pass and shared by all layers.
+   * Chunks and their masks are built once per forward pass and shared by all layers. Under a sliding window
+   * the masks also hide the keys before each query's window (the chunks and their key ranges stay the same).
    */
   static final class Chunked extends OnTensors {
 
     static final int MASK_TABLE_MAX = 2048;
-    private final NDArray causal;     // [tableRows, tableRows] 0 on and below the diagonal, -inf above; null if large
+    private final NDArray causal;     // [tableRows, tableRows] 0 where a query sees a key, -inf elsewhere; null if large
 
     Chunked(LlamaConfig cfg, NDManager base, int tableRows) {
       super(cfg, base, tableRows);
       causal = tableRows <= MASK_TABLE_MAX
-          ? base.create(FloatBuffer.wrap(causalMask(0, tableRows, tableRows)), new Shape(tableRows, tableRows)) : null;
+          ? base.create(FloatBuffer.wrap(causalMask(0, tableRows, tableRows, slide)), new Shape(tableRows, tableRows))
+          : null;
     }
 
     private record Chunks(int[] bounds, NDArray[] masks, long[] splitAt, int rowsPerGroup) {
@@ -299,7 +325,7 @@ abstract class Attention implements AutoCloseable {
         int q1 = bounds[i + 1];
         masks[i] = causal != null                                       // [Tq, Tk]
             ? causal.get(c.m, new NDIndex().addSliceDim(q0, q1).addSliceDim(0, q1))
-            : c.m.create(FloatBuffer.wrap(causalMask(q0, q1, q1)), new Shape(q1 - q0, q1));
+            : c.m.create(FloatBuffer.wrap(causalMask(q0, q1, q1, slide)), new Shape(q1 - q0, q1));
       }
       long[] splitAt = new long[chunkCount - 1];
       for (int i = 1; i < chunkCount; i++) {
@@ -361,9 +387,20 @@ abstract class Attention implements AutoCloseable {
 
   /** Additive causal mask rows [q0, q1) over keys [0, tk): 0 where key <= query, -inf above. */
   static float[] causalMask(int q0, int q1, int tk) {
+    return causalMask(q0, q1, tk, 0);
+  }
+
+  /**
+   * {@link #causalMask(int, int, int)} with a sliding window ({@code window > 0}): also -inf where
+   * {@code query - key >= window}, so the query at position i sees the keys {@code i - window < j <= i}.
+   */
+  static float[] causalMask(int q0, int q1, int tk, int window) {
     float[] m = new float[(q1 - q0) * tk];
     for (int i = q0; i < q1; i++) {
       for (int j = i + 1; j < tk; j++) {
+        m[(i - q0) * tk + j] = Float.NEGATIVE_INFINITY;
+      }
+      for (int j = 0; window > 0 && j <= Math.min(tk - 1, i - window); j++) {
         m[(i - q0) * tk + j] = Float.NEGATIVE_INFINITY;
       }
     }

@@ -129,9 +129,11 @@ final class DjlScorer implements Scorer {
   }
 
   /**
-   * The scoring window: {@code windowTokens}, or by default min(max_position_embeddings, maxBatchTokens), and
-   * never more than the model's sliding window (within it, sliding-window attention is plain causal attention,
-   * so every kernel is exact), nor more than {@code maxBatchTokens} (a pass holds one window at least).
+   * The scoring window: {@code windowTokens}, or by default min(max_position_embeddings, maxBatchTokens), never
+   * more than {@code maxBatchTokens} (a pass holds one window at least). A {@code mistral} sliding window is
+   * masked by every kernel ({@link Attention#slidingMask}), so the scoring window may exceed it; a {@code qwen2}
+   * one ({@code use_sliding_window}, per layer from {@code max_window_layers}) is not, so there the window is
+   * capped at {@code sliding_window}, within which both are plain causal attention.
    */
   static int window(ModelSettings s, LlamaConfig cfg, Path dir) {
     int window = s.windowTokens() > 0 ? s.windowTokens()
@@ -140,15 +142,20 @@ final class DjlScorer implements Scorer {
       throw new IllegalArgumentException("windowTokens " + window + " exceeds maxBatchTokens " + s.maxBatchTokens()
           + ": a forward pass holds at least one window (raise --max-batch-tokens or lower --window)");
     }
-    if (cfg.slidingWindow() > 0 && window > cfg.slidingWindow()) {
+    if (cfg.slidingWindow() > 0 && window > cfg.slidingWindow() && Attention.slidingMask(cfg) == 0) {
       if (s.windowTokens() > 0) {
         throw new IllegalArgumentException("windowTokens " + window + " exceeds config.json field 'sliding_window' "
-            + cfg.slidingWindow() + " of " + dir + ": sliding-window attention is exact only within one window "
-            + "(use --window " + cfg.slidingWindow() + " or less)");
+            + cfg.slidingWindow() + " of " + dir + ": the per-layer sliding window of model_type '" + cfg.modelType()
+            + "' is not implemented; attention is exact only within one window (use --window "
+            + cfg.slidingWindow() + " or less)");
       }
       LOG.info("Scoring window {} = config.json sliding_window (tokens further back are seen through the window "
           + "overlap only)", cfg.slidingWindow());
       window = cfg.slidingWindow();
+    }
+    if (Attention.slidingMask(cfg) > 0 && window > Attention.slidingMask(cfg)) {
+      LOG.info("Sliding-window attention: each position sees its last {} tokens (config.json sliding_window) "
+          + "within the scoring window {}", cfg.slidingWindow(), window);
     }
     return window;
   }

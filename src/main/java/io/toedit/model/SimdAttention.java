@@ -61,6 +61,16 @@ final class SimdAttention {
    */
   static void attend(float[] x, int stride, int kOff, int vOff, int b, int t, int[] lengths, int heads,
       int kvHeads, int hd, float[] out) {
+    attend(x, stride, kOff, vOff, b, t, lengths, heads, kvHeads, hd, 0, out);
+  }
+
+  /**
+   * {@link #attend(float[], int, int, int, int, int, int[], int, int, int, float[])} with a sliding window:
+   * the query at position i sees the keys j with {@code i - window < j <= i} ({@code window} keys, itself
+   * included; Hugging Face Mistral's mask); {@code window <= 0} is plain causal attention.
+   */
+  static void attend(float[] x, int stride, int kOff, int vOff, int b, int t, int[] lengths, int heads,
+      int kvHeads, int hd, int window, float[] out) {
     Scratch sc = SCRATCH.get();
     int group = heads / kvHeads;
     int width = heads * hd;
@@ -96,13 +106,13 @@ final class SimdAttention {
         for (; h + 1 < (kvh + 1) * group; h += 2) {
           // two query heads of one group share every key and value load
           for (int i = 0; i < n; i++) {
-            queryPair(x, (row0 + i) * stride + h * hd, kt, vt, tp, hd, i + 1, sc.s, sc.s2, sc.red, out,
-                (row0 + i) * width + h * hd);
+            queryPair(x, (row0 + i) * stride + h * hd, kt, vt, tp, hd, first(i, window), i + 1, sc.s, sc.s2,
+                sc.red, out, (row0 + i) * width + h * hd);
           }
         }
         for (; h < (kvh + 1) * group; h++) {
           for (int i = 0; i < n; i++) {
-            query(x, (row0 + i) * stride + h * hd, kt, vt, tp, hd, i + 1, sc.s, sc.red, out,
+            query(x, (row0 + i) * stride + h * hd, kt, vt, tp, hd, first(i, window), i + 1, sc.s, sc.red, out,
                 (row0 + i) * width + h * hd);
           }
         }
@@ -110,24 +120,52 @@ final class SimdAttention {
     }
   }
 
-  /** One query over keys [0, keys): softmax(q k^T) v into out[o, o + hd). */
-  private static void query(float[] x, int qo, float[] kt, float[] vt, int tp, int hd, int keys, float[] s,
-      float[] red, float[] out, int o) {
-    int full = keys / L * L;
-    int nv = (keys + L - 1) / L * L;
+  /** The first key the query at position i sees: 0, or i - window + 1 under a sliding window. */
+  static int first(int i, int window) {
+    return window > 0 ? Math.max(0, i + 1 - window) : 0;
+  }
+
+  /**
+   * The scores of keys [first, keys) are computed from the vector block holding {@code first}
+   * ({@code base}, a multiple of L, so every load stays within the row's [0, tp)); entries [base, first) are
+   * masked like the keys after the query, and the maximum is taken again over the keys seen. With
+   * {@code first == 0} this is exactly the causal computation.
+   */
+  private static float maskFront(float[] s, int lead, int seen, float max) {
+    if (lead == 0) {
+      return max;
+    }
+    float m = Float.NEGATIVE_INFINITY;
+    for (int j = lead; j < seen; j++) {
+      m = Math.max(m, s[j]);
+    }
+    for (int j = 0; j < lead; j++) {
+      s[j] = Float.NEGATIVE_INFINITY;                                   // keys before the window: masked
+    }
+    return m;
+  }
+
+  /** One query over keys [first, keys): softmax(q k^T) v into out[o, o + hd). */
+  private static void query(float[] x, int qo, float[] kt, float[] vt, int tp, int hd, int first, int keys,
+      float[] s, float[] red, float[] out, int o) {
+    int base = first / L * L;
+    int seen = keys - base;                                             // s[j] is the score of key base + j
+    int full = seen / L * L;
+    int nv = (seen + L - 1) / L * L;
     float max = Float.NEGATIVE_INFINITY;
     for (int d0 = 0; d0 < hd; d0 += 8) {
-      max = scores8(x, qo + d0, kt, d0 * tp, tp, s, full, nv, d0 > 0);
+      max = scores8(x, qo + d0, kt, d0 * tp + base, tp, s, full, nv, d0 > 0);
     }
-    for (int j = full; j < keys; j++) {
+    for (int j = full; j < seen; j++) {
       max = Math.max(max, s[j]);
     }
-    for (int j = keys; j < nv; j++) {
+    for (int j = seen; j < nv; j++) {
       s[j] = Float.NEGATIVE_INFINITY;                                   // later keys: masked
     }
+    max = maskFront(s, first - base, seen, max);
     float inv = 1f / expSum(s, nv, max, red);
     for (int d0 = 0; d0 < hd; d0 += 8) {
-      weighted8(s, vt, d0 * tp, tp, nv, out, o + d0, inv, red);
+      weighted8(s, vt, d0 * tp + base, tp, nv, out, o + d0, inv, red);
     }
   }
 
@@ -135,27 +173,31 @@ final class SimdAttention {
    * {@link #query} for two heads at once: head B's query starts {@code hd} floats after head A's in
    * {@code x} and in {@code out}. Each head's arithmetic is exactly that of {@link #query}.
    */
-  private static void queryPair(float[] x, int qo, float[] kt, float[] vt, int tp, int hd, int keys, float[] sa,
-      float[] sb, float[] red, float[] out, int o) {
-    int full = keys / L * L;
-    int nv = (keys + L - 1) / L * L;
+  private static void queryPair(float[] x, int qo, float[] kt, float[] vt, int tp, int hd, int first, int keys,
+      float[] sa, float[] sb, float[] red, float[] out, int o) {
+    int base = first / L * L;
+    int seen = keys - base;
+    int full = seen / L * L;
+    int nv = (seen + L - 1) / L * L;
     for (int d0 = 0; d0 < hd; d0 += 8) {
-      scores8x2(x, qo + d0, qo + hd + d0, kt, d0 * tp, tp, sa, sb, full, nv, d0 > 0, red);
+      scores8x2(x, qo + d0, qo + hd + d0, kt, d0 * tp + base, tp, sa, sb, full, nv, d0 > 0, red);
     }
     float maxA = red[L];
     float maxB = red[L + 1];
-    for (int j = full; j < keys; j++) {
+    for (int j = full; j < seen; j++) {
       maxA = Math.max(maxA, sa[j]);
       maxB = Math.max(maxB, sb[j]);
     }
-    for (int j = keys; j < nv; j++) {
+    for (int j = seen; j < nv; j++) {
       sa[j] = Float.NEGATIVE_INFINITY;
       sb[j] = Float.NEGATIVE_INFINITY;
     }
+    maxA = maskFront(sa, first - base, seen, maxA);
+    maxB = maskFront(sb, first - base, seen, maxB);
     float invA = 1f / expSum(sa, nv, maxA, red);
     float invB = 1f / expSum(sb, nv, maxB, red);
     for (int d0 = 0; d0 < hd; d0 += 8) {
-      weighted8x2(sa, sb, vt, d0 * tp, tp, nv, out, o + d0, o + hd + d0, invA, invB, red);
+      weighted8x2(sa, sb, vt, d0 * tp + base, tp, nv, out, o + d0, o + hd + d0, invA, invB, red);
     }
   }
 

@@ -93,8 +93,20 @@ class ArchitectureLoadingTest {
   }
 
   @Test
-  void shouldCapTheWindowAtASlidingWindowAndRefuseALargerExplicitOne(@TempDir Path tmp) throws IOException {
+  void shouldLetTheWindowExceedAMistralSlidingWindow(@TempDir Path tmp) throws IOException {
     Path dir = SyntheticModels.withConfig("mistral-tiny", tmp.resolve("m"), c -> c.put("sliding_window", 24));
+    try (DjlScorer s = (DjlScorer) Models.openScorer(settings(dir, 2048, 0))) {
+      assertEquals(2048, s.windowTokens(), "the kernels mask the sliding window: no cap");
+    }
+    try (DjlScorer s = (DjlScorer) Models.openScorer(settings(dir, 2048, 64))) {
+      assertEquals(64, s.windowTokens());
+    }
+  }
+
+  @Test
+  void shouldCapTheWindowAtAQwen2SlidingWindowAndRefuseALargerExplicitOne(@TempDir Path tmp) throws IOException {
+    Path dir = SyntheticModels.withConfig("qwen2-tiny", tmp.resolve("q"),
+        c -> c.put("use_sliding_window", true).put("sliding_window", 24));
     try (DjlScorer s = (DjlScorer) Models.openScorer(settings(dir, 2048, 0))) {
       assertEquals(24, s.windowTokens());
     }

@@ -22,6 +22,11 @@ class SimdAttentionTest {
   }
 
   static double[] reference(float[] x, int b, int t, int[] lengths, int heads, int kvHeads, int hd) {
+    return reference(x, b, t, lengths, heads, kvHeads, hd, 0);
+  }
+
+  /** Query i sees keys j <= i, and with {@code window > 0} only those with i - j < window (HF Mistral). */
+  static double[] reference(float[] x, int b, int t, int[] lengths, int heads, int kvHeads, int hd, int window) {
     int stride = (heads + 2 * kvHeads) * hd;
     double[] out = new double[b * t * heads * hd];
     for (int bi = 0; bi < b; bi++) {
@@ -30,7 +35,11 @@ class SimdAttentionTest {
         for (int i = 0; i < lengths[bi]; i++) {
           double[] sc = new double[i + 1];
           double max = Double.NEGATIVE_INFINITY;
-          for (int j = 0; j <= i; j++) {
+          int j0 = window > 0 ? Math.max(0, i - window + 1) : 0;
+          for (int j = 0; j < j0; j++) {
+            sc[j] = Double.NEGATIVE_INFINITY;
+          }
+          for (int j = j0; j <= i; j++) {
             double d = 0;
             for (int e = 0; e < hd; e++) {
               d += (double) x[(bi * t + i) * stride + h * hd + e] * x[(bi * t + j) * stride + (heads + kvh) * hd + e];
@@ -78,6 +87,29 @@ class SimdAttentionTest {
         assertEquals(0f, out[(t + i) * heads * hd + c]);
       }
     }
+  }
+
+  @ParameterizedTest
+  @CsvSource({"8,4,8,300,1", "8,4,8,300,7", "8,4,8,300,17", "4,4,16,77,16", "6,2,32,129,40", "2,1,8,17,3",
+      "2,1,8,17,17", "2,1,8,40,64"})
+  void shouldMatchAFloat64ReferenceWithASlidingWindow(int heads, int kvHeads, int hd, int t, int window) {
+    Random rnd = new Random(heads * 1000 + t + 7 * window);
+    int b = 3;
+    int[] lengths = {t, Math.max(1, t / 2), Math.max(1, t - 1)};
+    float[] x = randomRows(rnd, b * t, heads, kvHeads, hd, 1.5);
+    float[] out = new float[b * t * heads * hd];
+    SimdAttention.attend(x, (heads + 2 * kvHeads) * hd, heads * hd, (heads + kvHeads) * hd, b, t, lengths, heads,
+        kvHeads, hd, window, out);
+    double[] want = reference(x, b, t, lengths, heads, kvHeads, hd, window);
+    double[] causal = reference(x, b, t, lengths, heads, kvHeads, hd, 0);
+    double worst = 0;
+    double fromCausal = 0;
+    for (int i = 0; i < out.length; i++) {
+      worst = Math.max(worst, Math.abs(out[i] - want[i]));
+      fromCausal = Math.max(fromCausal, Math.abs(out[i] - causal[i]));
+    }
+    assertTrue(worst < 2e-5, "max |simd - float64| = " + worst);
+    assertTrue(window >= t || fromCausal > 1e-3, "the window changes the result: " + fromCausal);
   }
 
   @ParameterizedTest
