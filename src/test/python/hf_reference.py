@@ -103,7 +103,7 @@ class Config:
         if self.model_type == "mistral" and sw is not None:
             self.layer_window = [int(sw)] * self.layers
         elif self.model_type == "qwen2" and c.get("use_sliding_window", False) and sw is not None:
-            first = c.get("max_window_layers", self.layers)
+            first = c.get("max_window_layers", 28)                         # Qwen2Config default
             self.layer_window = [int(sw) if i >= first else None for i in range(self.layers)]
         else:
             self.layer_window = [None] * self.layers

@@ -37,7 +37,8 @@ public final class ModelOptions {
 
   @Option(names = "--window", paramLabel = "N", defaultValue = "0",
       description = "Longest sequence per forward pass; longer ones are scored in sliding windows "
-          + "(0 = min(max_position_embeddings, --max-batch-tokens), capped at the model's sliding_window). "
+          + "(0 = min(max_position_embeddings, --max-batch-tokens); a mistral sliding_window is masked, a qwen2 "
+          + "one caps it). "
           + "Default: ${DEFAULT-VALUE}.")
   int window;
 

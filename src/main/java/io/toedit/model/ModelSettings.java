@@ -13,7 +13,7 @@ import java.nio.file.Path;
  * @param topK candidates returned per position
  * @param maxBatchTokens padded tokens (B x T) per forward pass
  * @param windowTokens longest sequence scored in one pass; longer ones are scored in windows
- *     ({@code 0} = min(max_position_embeddings, maxBatchTokens), capped at a sliding window)
+ *     ({@code 0} = min(max_position_embeddings, maxBatchTokens); capped at a {@code qwen2} sliding window only)
  * @param windowOverlap tokens of context carried into each following window
  * @param attentionBudget most attention-score elements (B x heads x Tq x Tk) materialised at once by the
  *     {@code ndarray} attention kernel
