@@ -76,7 +76,8 @@ public final class ModelOptions {
    * Workers and intra-op threads per worker, the given ones or the defaults: one worker per core with one thread
    * each; for a checkpoint of {@link Relauncher#LARGE_MODEL_BYTES} or more of float32 weights, one worker with
    * all cores, so one pass's temporaries are in flight instead of one per worker (at the Llama-3.2-1B shape on
-   * 2 vCPUs: peak RSS 6.4 instead of 6.8 GB, the same scored tokens per CPU-second; docs/performance.md).
+   * 2 vCPUs, single runs: peak RSS 6.46 instead of 6.95 GB, 44 instead of 48 scored tokens per CPU-second;
+   * docs/performance.md).
    */
   static int[] workersAndThreads(Integer workers, Integer threads, long f32Bytes, int cores) {
     boolean large = f32Bytes >= Relauncher.LARGE_MODEL_BYTES;
