@@ -101,16 +101,17 @@ final class Relauncher {
 
   /**
    * Java heap for a checkpoint of {@code f32Bytes} weights (as float32): 512 MiB below {@link #LARGE_MODEL_BYTES};
-   * above, clamp(256 MiB + weights / 64, 320 MiB, 1 GiB) (329 MiB at the 1B shape). The weights live in libtorch's
+   * above, clamp(128 MiB + weights / 64, 256 MiB, 1 GiB) (256 MiB at the 1B shape). The weights live in libtorch's
    * memory; the heap holds a pass's host copies (attention inputs and outputs of one layer, the top-k results) and
-   * the loader's conversion blocks, and a larger limit only lets garbage stay resident: at the 1B shape
-   * {@code -Xmx550m} peaked about 0.15 GB higher than {@code -Xmx256m}.
+   * the loader's conversion blocks, and a larger limit only lets garbage stay resident: at the 1B shape (1 worker x
+   * 2 threads, single runs) peak RSS was 6.46 GB with {@code -Xmx329m} and 6.42 GB with {@code -Xmx256m}, at the
+   * same speed.
    */
   static long heapFor(long f32Bytes) {
     if (f32Bytes < LARGE_MODEL_BYTES) {
       return 512L << 20;
     }
-    return Math.max(320L << 20, Math.min(1L << 30, (256L << 20) + f32Bytes / 64));
+    return Math.max(256L << 20, Math.min(1L << 30, (128L << 20) + f32Bytes / 64));
   }
 
   /**

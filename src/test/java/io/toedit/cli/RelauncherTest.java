@@ -21,8 +21,8 @@ class RelauncherTest {
       f.setLength(2_471_645_608L);                                     // the Llama-3.2-1B-shaped BF16 file, sparse
     }
     assertEquals(2 * 2_471_645_608L, Relauncher.float32WeightBytes(dir));
-    // 256 MiB + 4,943,291,216 / 64 bytes = 329.7 MiB
-    assertEquals(List.of("-Xmx329m", "-XX:MaxDirectMemorySize=1024m"),
+    // 128 MiB + 4,943,291,216 / 64 bytes = 201.7 MiB, raised to the floor of 256 MiB
+    assertEquals(List.of("-Xmx256m", "-XX:MaxDirectMemorySize=1024m"),
         Relauncher.memoryFlags(dir, List.of(), 24L << 30));
     assertEquals(List.of("-XX:MaxDirectMemorySize=1024m"), Relauncher.memoryFlags(dir, List.of("-Xmx3g"), 24L << 30));
     assertEquals(List.of("-Xmx512m", "-XX:MaxDirectMemorySize=1024m"), Relauncher.memoryFlags(null, List.of(), 0));
@@ -35,8 +35,8 @@ class RelauncherTest {
   void shouldGiveSmallModelsHalfAGigabyteAndLargeOnesAClampedHeap() {
     assertEquals(512L << 20, Relauncher.heapFor(0));
     assertEquals(512L << 20, Relauncher.heapFor((1L << 30) - 1));
-    assertEquals(320L << 20, Relauncher.heapFor(1L << 30));                 // 256 + 16 MiB, raised to the floor
-    assertEquals((256L << 20) + (32L << 30) / 64, Relauncher.heapFor(32L << 30)); // an 8B model: 768 MiB
+    assertEquals(256L << 20, Relauncher.heapFor(1L << 30));                 // 128 + 16 MiB, raised to the floor
+    assertEquals(640L << 20, Relauncher.heapFor(32L << 30));                // an 8B model: 128 + 512 MiB
     assertEquals(1L << 30, Relauncher.heapFor(100L << 30));
   }
 
