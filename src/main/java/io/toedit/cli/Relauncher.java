@@ -38,11 +38,26 @@ final class Relauncher {
       "MALLOC_TOP_PAD_", Integer.toString(256 << 20));
 
   /**
-   * Largest float32 weight size that gets {@link #MALLOC_TUNING}. For a 1B-parameter model (4.9 GB float32) the
-   * retained arenas cost RSS and bought nothing: measured on 2 vCPUs, Llama-3.2-1B shape, one 500-token pass,
-   * peak RSS 7.85 GB with the tuning and 7.49 GB without, both 37 scored tokens per CPU-second.
+   * Float32 weight size from which a checkpoint counts as large: the launcher gives it {@link #LARGE_MODEL_MALLOC}
+   * instead of {@link #MALLOC_TUNING} and a heap sized by {@link #heapFor}, and the CLI defaults to one worker
+   * with all cores as intra-op threads ({@link ModelOptions}). For a 1B-parameter model (4.9 GB float32) the
+   * retained arenas of {@link #MALLOC_TUNING} cost RSS and bought nothing: measured on 2 vCPUs, Llama-3.2-1B
+   * shape, one 500-token pass, peak RSS 7.85 GB with the tuning and 7.49 GB without, both 37 scored tokens per
+   * CPU-second.
    */
-  static final long MALLOC_TUNING_MAX_WEIGHTS = 1L << 30;
+  static final long LARGE_MODEL_BYTES = 1L << 30;
+
+  /**
+   * glibc malloc setting for a large checkpoint (when not already set): at most two malloc arenas, so freed
+   * pass temporaries of one thread are reused by the next instead of piling up in per-thread arenas. Measured
+   * on 2 vCPUs at the Llama-3.2-1B shape (docs/performance.md).
+   */
+  static final java.util.Map<String, String> LARGE_MODEL_MALLOC = java.util.Map.of("MALLOC_ARENA_MAX", "2");
+
+  /** The malloc environment the child gets (each variable only when not already set) for these weights. */
+  static java.util.Map<String, String> mallocEnv(long f32Bytes) {
+    return f32Bytes < LARGE_MODEL_BYTES ? MALLOC_TUNING : LARGE_MODEL_MALLOC;
+  }
 
   private Relauncher() {
   }
@@ -68,9 +83,7 @@ final class Relauncher {
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
     pb.environment().put(PARENT_ENV, Long.toString(ProcessHandle.current().pid()));
-    if (float32WeightBytes(modelDir(args)) < MALLOC_TUNING_MAX_WEIGHTS) {
-      MALLOC_TUNING.forEach(pb.environment()::putIfAbsent);
-    }
+    mallocEnv(float32WeightBytes(modelDir(args))).forEach(pb.environment()::putIfAbsent);
     Process child = pb.start();
     Thread forward = new Thread(() -> {
       if (child.isAlive()) {
@@ -86,9 +99,19 @@ final class Relauncher {
     return child.waitFor();
   }
 
-  /** Java heap for a checkpoint of {@code f32Bytes} weights (as float32): host copies of a pass scale with it. */
+  /**
+   * Java heap for a checkpoint of {@code f32Bytes} weights (as float32): 512 MiB below {@link #LARGE_MODEL_BYTES};
+   * above, clamp(128 MiB + weights / 64, 256 MiB, 1 GiB) (256 MiB at the 1B shape). The weights live in libtorch's
+   * memory; the heap holds a pass's host copies (attention inputs and outputs of one layer, the top-k results) and
+   * the loader's conversion blocks, and a larger limit only lets garbage stay resident: at the 1B shape (1 worker x
+   * 2 threads, single runs) peak RSS was 6.46 GB with {@code -Xmx329m} and 6.42 GB with {@code -Xmx256m}, at the
+   * same speed.
+   */
   static long heapFor(long f32Bytes) {
-    return Math.max(512L << 20, Math.min(2L << 30, (256L << 20) + f32Bytes / 16));
+    if (f32Bytes < LARGE_MODEL_BYTES) {
+      return 512L << 20;
+    }
+    return Math.max(256L << 20, Math.min(1L << 30, (128L << 20) + f32Bytes / 64));
   }
 
   /**

@@ -47,6 +47,16 @@ final class LlamaModel implements AutoCloseable {
   private final NDArray meanColumn;     // [H, 16] filled with 1/H (a matrix product, not a vector one)
   static final int ROW_ALIGN = 32;
   private final int ropeRows;           // longest sequence accepted
+  /**
+   * Bytes of the fused gate/up product of one MLP row chunk: a pass's rows go through the MLP in chunks of
+   * {@link #mlpRows} rows so that the [rows, 2 x intermediate] product and the SiLU temporaries stay bounded
+   * (512 rows at the Llama-3.2-1B shape, 96 MiB of MLP temporaries instead of 0.4 GB for a 2,048-token pass;
+   * a small model's pass is one chunk).
+   */
+  static final long MLP_CHUNK_BYTES = 32L << 20;
+  /** {@link #MLP_CHUNK_BYTES}, lowered by tests to run the chunked MLP on small models; read when a model is built. */
+  static volatile long mlpChunkBytes = MLP_CHUNK_BYTES;
+  private final long mlpRows;           // rows per MLP chunk, from MLP_CHUNK_BYTES
   private final int tableRows;          // ropeRows rounded up to ROW_ALIGN: rows of the RoPE and mask tables
   private final AttentionKernel kernel; // resolved: SIMD, SDPA or NDARRAY
   private final Attention attention;    // the kernel bound to this model
@@ -161,12 +171,24 @@ final class LlamaModel implements AutoCloseable {
     }
     this.digest = st.weightsDigest();
     mlp = new TorchScriptModule(base, "ToEditMlp",
-        "x: Tensor, att: Tensor, wo: Tensor, wgu: Tensor, wd: Tensor, col: Tensor, eps: float, inter: int",
+        "x: Tensor, att: Tensor, wo: Tensor, wgu: Tensor, wd: Tensor, col: Tensor, eps: float, inter: int, "
+            + "chunk: int",
         "x1 = torch.addmm(x, att, torch.t(wo))",
         "n = torch.mul(x1, torch.pow(torch.add(torch.matmul(torch.mul(x1, x1), col), eps), -0.5))",
-        "gu = torch.matmul(n, torch.t(wgu))",
-        "a = torch.mul(torch.silu(torch.slice(gu, 1, 0, inter)), torch.slice(gu, 1, inter, None))",
-        "return torch.addmm(x1, a, torch.t(wd))");
+        "rows = torch.size(n, 0)",
+        "if rows <= chunk:",
+        "  gu = torch.matmul(n, torch.t(wgu))",
+        "  a = torch.mul(torch.silu(torch.slice(gu, 1, 0, inter)), torch.slice(gu, 1, inter, None))",
+        "  y = torch.addmm(x1, a, torch.t(wd))",
+        "else:",
+        "  y = torch.empty_like(x1)",
+        "  for s in range(0, rows, chunk):",
+        "    e = min(s + chunk, rows)",
+        "    gu = torch.matmul(torch.slice(n, 0, s, e), torch.t(wgu))",
+        "    a = torch.mul(torch.silu(torch.slice(gu, 1, 0, inter)), torch.slice(gu, 1, inter, None))",
+        "    _0 = torch.copy_(torch.slice(y, 0, s, e), torch.addmm(torch.slice(x1, 0, s, e), a, torch.t(wd)))",
+        "return y");
+    mlpRows = Math.max(1, mlpChunkBytes / (2L * cfg.intermediateSize() * Float.BYTES));
     hostTopK = ai.djl.Device.Type.CPU.equals(base.getDevice().getDeviceType()) && cfg.vocabSize() <= HOST_TOPK_MAX_VOCAB;
     float[] col = new float[h];
     java.util.Arrays.fill(col, 1f / h);
@@ -287,7 +309,7 @@ final class LlamaModel implements AutoCloseable {
    */
   private NDArray postAttention(NDManager m, NDArray x, NDArray att, int l) {
     return mlp.call(m, x, att, wO[l], wGateUp[l], wDown[l], meanColumn, cfg.rmsNormEps(),
-        (long) cfg.intermediateSize());
+        (long) cfg.intermediateSize(), mlpRows);
   }
 
   /** See {@link Attention#queryChunks}. */

@@ -26,17 +26,31 @@ class SyntheticGoldenTest {
     List<Arguments> out = new ArrayList<>();
     for (String model : SyntheticModels.NAMES) {
       for (AttentionKernel k : List.of(AttentionKernel.SIMD, AttentionKernel.SDPA, AttentionKernel.NDARRAY)) {
-        out.add(Arguments.of(model, k, "BF16", 1));
+        out.add(Arguments.of(model, k, "BF16", 1, false));
       }
-      out.add(Arguments.of(model, AttentionKernel.AUTO, "F32", 1));
-      out.add(Arguments.of(model, AttentionKernel.AUTO, "BF16", 3));
+      out.add(Arguments.of(model, AttentionKernel.AUTO, "F32", 1, false));
+      out.add(Arguments.of(model, AttentionKernel.AUTO, "BF16", 3, false));
+      out.add(Arguments.of(model, AttentionKernel.AUTO, "BF16", 1, true));
     }
     return out.stream();
   }
 
-  @ParameterizedTest(name = "{0} {1} {2} shards={3}")
+  @ParameterizedTest(name = "{0} {1} {2} shards={3} mlpRowChunks={4}")
   @MethodSource("cases")
-  void shouldMatchTheFloat64GoldenWithin1e4(String model, AttentionKernel kernel, String dtype, int shards) {
+  void shouldMatchTheFloat64GoldenWithin1e4(String model, AttentionKernel kernel, String dtype, int shards,
+      boolean mlpRowChunks) {
+    // mlpRowChunks: the MLP runs in chunks of 3 rows (a large model's path), else one chunk per pass
+    long chunkBytes = mlpRowChunks ? 3L * 2 * SyntheticModels.config(model).path("intermediate_size").asLong() * 4
+        : LlamaModel.MLP_CHUNK_BYTES;
+    LlamaModel.mlpChunkBytes = chunkBytes;
+    try {
+      check(model, kernel, dtype, shards);
+    } finally {
+      LlamaModel.mlpChunkBytes = LlamaModel.MLP_CHUNK_BYTES;
+    }
+  }
+
+  private void check(String model, AttentionKernel kernel, String dtype, int shards) {
     Path dir = SyntheticModels.folder(model, dtype, shards);
     JsonNode golden = SyntheticModels.golden(model);
     ModelSettings d = ModelSettings.defaults();
