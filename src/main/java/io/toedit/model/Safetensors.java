@@ -171,31 +171,13 @@ final class Safetensors {
    *     dtype or of another shape
    */
   float[] read(String name, long... expectedShape) {
-    Entry e = entries.get(name);
-    if (e == null) {
-      throw new IllegalArgumentException("Tensor '" + name + "' is missing from the checkpoint (files: "
-          + entries.values().stream().map(x -> x.file().getFileName().toString()).distinct().toList() + ")");
-    }
+    Entry e = check(name, expectedShape);
     String where = e.file() + ": tensor '" + name + "'";
-    if (!Arrays.equals(e.shape(), expectedShape)) {
-      throw new IllegalArgumentException(where + " field 'shape' is " + Arrays.toString(e.shape())
-          + " but config.json implies " + Arrays.toString(expectedShape));
-    }
-    int width = switch (e.dtype()) {
-      case "F32" -> 4;
-      case "BF16", "F16" -> 2;
-      default -> throw new IllegalArgumentException(where + " field 'dtype' is '" + e.dtype()
-          + "': only F32, BF16 and F16 are supported");
-    };
     long n = e.elements();
-    if (n * width != e.end() - e.begin()) {
-      throw new IllegalArgumentException(where + " field 'data_offsets' spans " + (e.end() - e.begin())
-          + " bytes, but shape and dtype need " + n * width);
-    }
     if (n > Integer.MAX_VALUE) {
       throw new IllegalArgumentException(where + " has " + n + " elements, more than one Java array holds");
     }
-    ByteBuffer buf = ByteBuffer.allocate((int) (n * width)).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer buf = ByteBuffer.allocate((int) (e.end() - e.begin())).order(ByteOrder.LITTLE_ENDIAN);
     try (FileChannel ch = FileChannel.open(e.file(), StandardOpenOption.READ)) {
       readFully(ch, buf, e.begin(), e.file());
     } catch (IOException ex) {
