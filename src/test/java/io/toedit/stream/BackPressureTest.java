@@ -7,6 +7,7 @@ import io.toedit.avro.EditedDocument;
 import io.toedit.edit.EditConfig;
 import io.toedit.model.BundledTokenizer;
 import io.toedit.model.FakeScorer;
+import io.toedit.model.ForwardingScorer;
 import io.toedit.model.Scorer;
 import io.toedit.text.TextTokenizer;
 import io.toedit.text.TokenScores;
@@ -47,13 +48,12 @@ class BackPressureTest {
   Path stateDir;
 
   /** A model that takes {@code sleepMs} per call and records the token count of every call. */
-  static final class SlowScorer implements Scorer {
-    final Scorer inner;
+  static final class SlowScorer extends ForwardingScorer {
     final long sleepMs;
     final List<Integer> callTokens = new CopyOnWriteArrayList<>();
 
     SlowScorer(Scorer inner, long sleepMs) {
-      this.inner = inner;
+      super(inner);
       this.sleepMs = sleepMs;
     }
 
@@ -67,25 +67,6 @@ class BackPressureTest {
         throw new IllegalStateException(e);
       }
       return inner.score(sequences);
-    }
-
-    @Override
-    public int topK() {
-      return inner.topK();
-    }
-
-    @Override
-    public String modelId() {
-      return inner.modelId();
-    }
-
-    @Override
-    public String device() {
-      return inner.device();
-    }
-
-    @Override
-    public void close() {
     }
   }
 

@@ -14,6 +14,7 @@ import io.toedit.avro.EditedDocument;
 import io.toedit.avro.ScoredDocument;
 import io.toedit.edit.EditConfig;
 import io.toedit.model.FakeScorer;
+import io.toedit.model.ForwardingScorer;
 import io.toedit.model.ModelSettings;
 import io.toedit.model.Models;
 import io.toedit.model.Scorer;
@@ -70,35 +71,19 @@ class FailureAndSizeTest {
   }
 
   /** A fake model that runs {@code hook} on each call first (to throw, or to take time). */
-  static final class HookScorer implements Scorer {
-    final FakeScorer inner = FakeScorer.everyNth(tokenizer.vocabulary().size(), 3, Set.of());
+  static final class HookScorer extends ForwardingScorer {
     final List<Integer> calls = new CopyOnWriteArrayList<>();
     volatile java.util.function.Consumer<List<int[]>> hook = s -> { };
+
+    HookScorer() {
+      super(FakeScorer.everyNth(tokenizer.vocabulary().size(), 3, Set.of()));
+    }
 
     @Override
     public List<TokenScores> score(List<int[]> sequences) {
       calls.add(sequences.size());
       hook.accept(sequences);
       return inner.score(sequences);
-    }
-
-    @Override
-    public int topK() {
-      return inner.topK();
-    }
-
-    @Override
-    public String modelId() {
-      return inner.modelId();
-    }
-
-    @Override
-    public String device() {
-      return "cpu";
-    }
-
-    @Override
-    public void close() {
     }
   }
 
