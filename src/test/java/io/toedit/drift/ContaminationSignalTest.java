@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
  * model inserted. Per-document NLLs and the generated stories are committed fixtures made by
  * {@link SampleGenerator} (scoring 811 documents takes minutes on the shared machine); this test
  * recomputes a spread-out sample of them to prove they are the model's. The printed figures are
- * the ones in the README.
+ * the ones in docs/drift.md.
  */
 class ContaminationSignalTest {
 

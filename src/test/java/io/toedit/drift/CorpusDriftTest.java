@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * N-gram drift on real text with the real tokenizer: two halves of one corpus are close, two
- * corpora of different registers are far. The printed figures are the ones in the README.
+ * corpora of different registers are far. The printed figures are the ones in docs/drift.md.
  */
 class CorpusDriftTest {
 
@@ -53,7 +53,7 @@ class CorpusDriftTest {
     System.out.println(describe("brown vs tinystories_valid", far));
     System.out.println(describe("tinyshakespeare vs tinystories_valid", farther));
 
-    // measured (README): halves 0.033, brown 0.141, shakespeare 0.182 bits. With a 512-piece
+    // measured (docs/drift.md): halves 0.033, brown 0.141, shakespeare 0.182 bits. With a 512-piece
     // vocabulary every English text shares most unigrams and bigrams, so "far" is ~4x, not 100x.
     assertTrue(halves.jsd() < 0.05, describe("halves", halves));
     assertTrue(far.jsd() > 0.1, describe("brown", far));
