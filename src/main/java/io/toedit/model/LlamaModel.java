@@ -312,11 +312,6 @@ final class LlamaModel implements AutoCloseable {
         (long) cfg.intermediateSize(), mlpRows);
   }
 
-  /** See {@link Attention#queryChunks}. */
-  static int[] queryChunks(int t, long rows, long budget) {
-    return Attention.queryChunks(t, rows, budget);
-  }
-
   private NDArray rmsNorm(NDArray x) {
     // x / sqrt(mean(x^2) + eps); the gain is folded into the next weight. The mean is column 0 of a
     // product with a [H, 16] matrix of 1/H: PyTorch's row reduction, and MKL's matrix-vector product,

@@ -16,7 +16,7 @@ class AttentionChunkingTest {
   @Test
   void shouldCoverEveryQueryOnceWithinBudgetWhenChunking() {
     for (long budget : new long[] {1, 5_000, 262_144, 1L << 40}) {
-      int[] b = LlamaModel.queryChunks(512, 32, budget);
+      int[] b = Attention.queryChunks(512, 32, budget);
       assertEquals(0, b[0]);
       assertEquals(512, b[b.length - 1]);
       for (int c = 1; c < b.length; c++) {
@@ -25,7 +25,7 @@ class AttentionChunkingTest {
         assertTrue(n == 1 || 32L * n * b[c] <= budget, "chunk " + c + " exceeds budget " + budget);
       }
     }
-    assertArrayEquals(new int[] {0, 512}, LlamaModel.queryChunks(512, 32, 1L << 40));
+    assertArrayEquals(new int[] {0, 512}, Attention.queryChunks(512, 32, 1L << 40));
   }
 
   @Test
