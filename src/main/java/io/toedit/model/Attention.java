@@ -33,6 +33,8 @@ abstract class Attention implements AutoCloseable {
   final float[][] kGain;
   /** Keys a query sees at most, itself included, in every layer; 0 = plain causal attention. */
   final int slide;
+  /** Threads one pass's attention may use (the worker's intra-op threads); only the simd kernel uses more than 1. */
+  volatile int threads = 1;
 
   /** One forward pass: state shared by all layers (table slices, masks). */
   interface Pass {
@@ -155,7 +157,8 @@ abstract class Attention implements AutoCloseable {
         }
       }
       float[] out = new float[b * t * nh * hd];
-      SimdAttention.attend(host, stride, nh * hd, (nh + nkv) * hd, b, t, lengths, nh, nkv, hd, slideFor(t), out);
+      SimdAttention.attend(host, stride, nh * hd, (nh + nkv) * hd, b, t, lengths, nh, nkv, hd, slideFor(t), out,
+          threads);
       return m.create(FloatBuffer.wrap(out), new Shape((long) b * t, (long) nh * hd));
     }
   }

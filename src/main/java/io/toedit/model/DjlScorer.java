@@ -117,6 +117,7 @@ final class DjlScorer implements Scorer {
     LlamaModel model;
     try {
       model = new LlamaModel(dir, cfg, base, window, attention);
+      model.attentionThreads(s.threadsPerWorker());
     } catch (RuntimeException e) {
       base.close();
       throw e;

@@ -68,6 +68,15 @@ final class LlamaModel implements AutoCloseable {
    * matrix product.
    */
   static final long HEAD_BUDGET = 8L << 20;
+  /**
+   * Floor of {@code logit - max} before {@code exp} in the head's log-sum-exp. Below about -87.3 float32's
+   * {@code exp} underflows to subnormals or zero, and MKL's vector {@code exp} (which PyTorch's CPU
+   * {@code exp} calls) takes a slow scalar path for every such element: with a 128 k vocabulary most of a row
+   * is there, and that path was about 8 % of a Llama-3.2-1B-shaped pass's CPU time (async-profiler,
+   * {@code vsexp_cout_rare}). {@code exp(-87)} is 1.6e-38: a 128 k row of them adds under 3e-33 to a sum of
+   * at least 1 (the maximum's own term), below float32's resolution, so the log-sum-exp keeps its bits.
+   */
+  static final float EXP_FLOOR = -87f;
   private final boolean hostTopK;
   private final TorchScriptModule mlp;   // o_proj, RMSNorm, MLP, residuals
 
@@ -262,6 +271,14 @@ final class LlamaModel implements AutoCloseable {
     return tp == t ? o : o.firstColumns(t);
   }
 
+  /**
+   * Threads a pass's attention may use besides PyTorch's: the worker's intra-op threads. The simd kernel
+   * spreads its (row, kv head) units over them; results are bit-identical for any count.
+   */
+  void attentionThreads(int n) {
+    attention.threads = Math.max(1, n);
+  }
+
   /** Full logits of one sequence (test aid: compare with float64 references). */
   float[][] logits(int[] ids) {
     try (NDManager m = base.newSubManager()) {
@@ -355,7 +372,7 @@ final class LlamaModel implements AutoCloseable {
         NDArray w = c0 == 0 && c1 == v ? head : head.get(cm, new NDIndex().addSliceDim(c0, c1));
         NDArray logits = Linear.linear(h.get(cm, allRows), w).singletonOrThrow(); // [n, c]
         NDArray chunkLse = logits.max(new int[] {1}, true);
-        chunkLse = chunkLse.add(logits.sub(chunkLse).exp().sum(new int[] {1}, true).log());
+        chunkLse = chunkLse.add(logits.sub(chunkLse).maximum(EXP_FLOOR).exp().sum(new int[] {1}, true).log());
         int kc = Math.min(k, c1 - c0);
         NDList top = logits.topK(kc, 1);
         NDArray ti = top.get(1).toType(DataType.INT64, false).add(c0);

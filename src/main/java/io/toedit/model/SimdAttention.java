@@ -1,5 +1,10 @@
 package io.toedit.model;
 
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -71,51 +76,118 @@ final class SimdAttention {
    */
   static void attend(float[] x, int stride, int kOff, int vOff, int b, int t, int[] lengths, int heads,
       int kvHeads, int hd, int window, float[] out) {
-    Scratch sc = SCRATCH.get();
+    attend(x, stride, kOff, vOff, b, t, lengths, heads, kvHeads, hd, window, out, 1);
+  }
+
+  /**
+   * {@link #attend(float[], int, int, int, int, int, int[], int, int, int, int, float[])} on up to {@code threads}
+   * threads: the calling thread and {@code threads - 1} of a shared daemon pool take (row, kv head) units in
+   * turn from a counter. Each unit writes its own part of {@code out} with exactly the single-threaded
+   * arithmetic, so the result is bit-identical for any thread count. With one worker of several intra-op
+   * threads (large models), this is the part of a pass that would otherwise run on one core while PyTorch's
+   * threads wait.
+   */
+  static void attend(float[] x, int stride, int kOff, int vOff, int b, int t, int[] lengths, int heads,
+      int kvHeads, int hd, int window, float[] out, int threads) {
+    int units = b * kvHeads;
+    if (threads <= 1 || units < 2) {
+      Scratch sc = SCRATCH.get();
+      for (int u = 0; u < units; u++) {
+        unit(x, stride, kOff, vOff, t, lengths, heads, kvHeads, hd, window, out, u / kvHeads, u % kvHeads, sc);
+      }
+      return;
+    }
+    AtomicInteger next = new AtomicInteger();
+    Runnable drain = () -> {
+      Scratch sc = SCRATCH.get();
+      for (int u = next.getAndIncrement(); u < units; u = next.getAndIncrement()) {
+        unit(x, stride, kOff, vOff, t, lengths, heads, kvHeads, hd, window, out, u / kvHeads, u % kvHeads, sc);
+      }
+    };
+    int helpers = Math.min(threads, units) - 1;
+    Future<?>[] running = new Future<?>[helpers];
+    for (int i = 0; i < helpers; i++) {
+      running[i] = POOL.submit(drain);
+    }
+    Throwable failed = null;
+    try {
+      drain.run();
+    } catch (RuntimeException | Error e) {
+      failed = e;
+      next.set(units);                                                  // the helpers stop at their next unit
+    }
+    for (Future<?> f : running) {
+      try {
+        f.get();
+      } catch (ExecutionException e) {
+        failed = failed != null ? failed : e.getCause();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        failed = failed != null ? failed : e;
+      }
+    }
+    if (failed instanceof RuntimeException r) {
+      throw r;
+    } else if (failed instanceof Error e) {
+      throw e;
+    } else if (failed != null) {
+      throw new IllegalStateException("attention interrupted", failed);
+    }
+  }
+
+  /** Daemon threads that help {@link #attend} on several cores; idle ones end after a minute. */
+  private static final AtomicInteger POOL_THREADS = new AtomicInteger();
+  private static final ExecutorService POOL = Executors.newCachedThreadPool(r -> {
+    Thread th = new Thread(r, "toedit-attention-" + POOL_THREADS.incrementAndGet());
+    th.setDaemon(true);
+    return th;
+  });
+
+  /** Row {@code bi}, kv head {@code kvh} and its query heads. */
+  private static void unit(float[] x, int stride, int kOff, int vOff, int t, int[] lengths, int heads, int kvHeads,
+      int hd, int window, float[] out, int bi, int kvh, Scratch sc) {
+    int n = Math.min(t, lengths[bi]);
+    if (n <= 0) {
+      return;
+    }
     int group = heads / kvHeads;
     int width = heads * hd;
-    for (int bi = 0; bi < b; bi++) {
-      int n = Math.min(t, lengths[bi]);
-      if (n <= 0) {
-        continue;
+    int tp = (n + L - 1) / L * L;
+    if (sc.kt.length < hd * tp) {                                        // per-thread: sized by the largest call
+      sc.kt = new float[hd * tp];
+      sc.vt = new float[hd * tp];
+    }
+    if (sc.s.length < tp) {                                             // (another model's head_dim may differ)
+      sc.s = new float[tp];
+      sc.s2 = new float[tp];
+    }
+    float[] kt = sc.kt;
+    float[] vt = sc.vt;
+    int row0 = bi * t;
+    // keys and values of this head, transposed to [hd][tp]; the tail columns [n, tp) are zero
+    for (int j = 0; j < n; j++) {
+      int src = (row0 + j) * stride;
+      for (int d = 0; d < hd; d++) {
+        kt[d * tp + j] = x[src + kOff + kvh * hd + d];
+        vt[d * tp + j] = x[src + vOff + kvh * hd + d];
       }
-      int tp = (n + L - 1) / L * L;
-      if (sc.kt.length < hd * tp) {
-        sc.kt = new float[hd * tp];
-        sc.vt = new float[hd * tp];
-        sc.s = new float[tp];
-        sc.s2 = new float[tp];
+    }
+    for (int d = 0; d < hd; d++) {
+      java.util.Arrays.fill(kt, d * tp + n, d * tp + tp, 0f);
+      java.util.Arrays.fill(vt, d * tp + n, d * tp + tp, 0f);
+    }
+    int h = kvh * group;
+    for (; h + 1 < (kvh + 1) * group; h += 2) {
+      // two query heads of one group share every key and value load
+      for (int i = 0; i < n; i++) {
+        queryPair(x, (row0 + i) * stride + h * hd, kt, vt, tp, hd, first(i, window), i + 1, sc.s, sc.s2,
+            sc.red, out, (row0 + i) * width + h * hd);
       }
-      float[] kt = sc.kt;
-      float[] vt = sc.vt;
-      int row0 = bi * t;
-      for (int kvh = 0; kvh < kvHeads; kvh++) {
-        // keys and values of this head, transposed to [hd][tp]; the tail columns [n, tp) are zero
-        for (int j = 0; j < n; j++) {
-          int src = (row0 + j) * stride;
-          for (int d = 0; d < hd; d++) {
-            kt[d * tp + j] = x[src + kOff + kvh * hd + d];
-            vt[d * tp + j] = x[src + vOff + kvh * hd + d];
-          }
-        }
-        for (int d = 0; d < hd; d++) {
-          java.util.Arrays.fill(kt, d * tp + n, d * tp + tp, 0f);
-          java.util.Arrays.fill(vt, d * tp + n, d * tp + tp, 0f);
-        }
-        int h = kvh * group;
-        for (; h + 1 < (kvh + 1) * group; h += 2) {
-          // two query heads of one group share every key and value load
-          for (int i = 0; i < n; i++) {
-            queryPair(x, (row0 + i) * stride + h * hd, kt, vt, tp, hd, first(i, window), i + 1, sc.s, sc.s2,
-                sc.red, out, (row0 + i) * width + h * hd);
-          }
-        }
-        for (; h < (kvh + 1) * group; h++) {
-          for (int i = 0; i < n; i++) {
-            query(x, (row0 + i) * stride + h * hd, kt, vt, tp, hd, first(i, window), i + 1, sc.s, sc.red, out,
-                (row0 + i) * width + h * hd);
-          }
-        }
+    }
+    for (; h < (kvh + 1) * group; h++) {
+      for (int i = 0; i < n; i++) {
+        query(x, (row0 + i) * stride + h * hd, kt, vt, tp, hd, first(i, window), i + 1, sc.s, sc.red, out,
+            (row0 + i) * width + h * hd);
       }
     }
   }

@@ -131,6 +131,32 @@ class SimdAttentionTest {
     assertArrayEquals(outAlone, Arrays.copyOfRange(outBatch, t * heads * hd, (t + n) * heads * hd));
   }
 
+  @ParameterizedTest
+  @CsvSource({"2,0", "3,0", "2,17", "8,0"})
+  void shouldGiveTheSameBitsOnAnyNumberOfThreads(int threads, int window) {
+    int heads = 8;
+    int kvHeads = 2;
+    int hd = 16;
+    int t = 213;
+    int b = 3;
+    int[] lengths = {t, 5, 150};
+    int stride = (heads + 2 * kvHeads) * hd;
+    float[] x = randomRows(new Random(threads * 31 + window), b * t, heads, kvHeads, hd, 2.0);
+    float[] one = new float[b * t * heads * hd];
+    SimdAttention.attend(x, stride, heads * hd, (heads + kvHeads) * hd, b, t, lengths, heads, kvHeads, hd, window, one,
+        1);
+    float[] many = new float[one.length];
+    SimdAttention.attend(x, stride, heads * hd, (heads + kvHeads) * hd, b, t, lengths, heads, kvHeads, hd, window, many,
+        threads);
+    assertArrayEquals(one, many);
+    double[] want = reference(x, b, t, lengths, heads, kvHeads, hd, window);
+    double worst = 0;
+    for (int i = 0; i < many.length; i++) {
+      worst = Math.max(worst, Math.abs(many[i] - want[i]));
+    }
+    assertTrue(worst < 2e-5, "max |simd on " + threads + " threads - float64| = " + worst);
+  }
+
   @org.junit.jupiter.api.Test
   void shouldAddLanesInTheSameOrderInEveryJitTier() {
     // 200k calls: the first ones run interpreted, the last ones C2-compiled; every result must equal the
