@@ -42,8 +42,10 @@ class RelauncherTest {
 
   @Test
   void shouldLimitMallocArenasForLargeModelsAndKeepFreedMemoryForSmallOnes() {
-    assertEquals(Map.of("MALLOC_ARENA_MAX", "2"), Relauncher.mallocEnv(1L << 30));
-    assertEquals(Map.of("MALLOC_ARENA_MAX", "2"), Relauncher.mallocEnv(4_943_291_216L));
+    assertEquals(Map.of("MALLOC_ARENA_MAX", "2", "MALLOC_MMAP_THRESHOLD_", "4194304"),
+        Relauncher.mallocEnv(1L << 30));
+    assertEquals(Map.of("MALLOC_ARENA_MAX", "2", "MALLOC_MMAP_THRESHOLD_", "4194304"),
+        Relauncher.mallocEnv(4_943_291_216L));
     assertEquals(Map.of("MALLOC_MMAP_THRESHOLD_", "268435456", "MALLOC_TRIM_THRESHOLD_", "1073741824",
         "MALLOC_TOP_PAD_", "268435456"), Relauncher.mallocEnv((1L << 30) - 1));
     assertEquals(Relauncher.MALLOC_TUNING, Relauncher.mallocEnv(0));
