@@ -9,9 +9,11 @@ import io.toedit.pipeline.DocumentOutcome;
 import io.toedit.pipeline.SourceDocument;
 import io.toedit.stream.drift.ObservationBatch;
 import io.toedit.text.TextTokenizer;
+import io.toedit.text.Tokenized;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -46,6 +48,11 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * ({@link PipelineConfig#effectiveFlushMaxMs()}) at its recently measured tokens/s, and stops once
  * the next pass would overrun the budget. What it did not score stays buffered and is flushed at the
  * next punctuation, after a commit. Before the first measurement a pass holds one document.
+ *
+ * <p><b>Decoded and tokenized once.</b> {@link #process} decodes and tokenizes a record (it needs the
+ * token count) and keeps both in memory next to the buffer; the flush scores and edits those tokens.
+ * After a restart the buffer restored from its changelog has no such copies: its records are decoded
+ * and tokenized again, with the same result.
  *
  * <p><b>Size.</b> Every record is size-checked before it is forwarded ({@link OutputRecords}): a
  * scored document too large is split into parts, an observation batch is split in halves, a dead
@@ -84,6 +91,12 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
   private long bufferedTokens;
   private long oldestWallClockMs;
   private final Map<String, List<DocumentObservation>> observations = new LinkedHashMap<>();
+  /** The decoded document and tokens of buffered records, by store key (see "Decoded and tokenized once"). */
+  private final Map<Bytes, Prepared> prepared = new HashMap<>();
+
+  /** A buffered record as {@link #process} decoded and tokenized it. */
+  private record Prepared(RawDocument doc, Tokenized tokens) {
+  }
 
   MicroBatchProcessor(PipelineConfig config, TextTokenizer tokenizer, DocumentEditor documentEditor, String modelId,
       PipelineStats stats) {
@@ -108,6 +121,9 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
   public void init(ProcessorContext<Object, Object> context) {
     this.context = context;
     this.buffer = context.getStateStore(ToEditTopology.BUFFER_STORE);
+    // Streams may initialise this instance again (a task revived after corruption): start from the store.
+    prepared.clear();
+    resetCounters(0, 0);
     // Records buffered before a restart are still here: count them so they are scored as usual.
     try (KeyValueIterator<Bytes, byte[]> it = buffer.all()) {
       while (it.hasNext()) {
@@ -123,22 +139,31 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
   }
 
   @Override
+  public void close() {
+    prepared.clear();
+  }
+
+  @Override
   public void process(Record<byte[], byte[]> record) {
     stats.received.increment();
     RecordMetadata md = context.recordMetadata().orElseThrow(
         () -> new IllegalStateException("input records must come from a topic"));
-    int tokens;
+    RawDocument doc;
+    Tokenized tokenized;
     try {
-      RawDocument doc = decoder.decode(record.key(), record.value());
-      tokens = countTokens(doc.getText());
+      doc = decoder.decode(record.key(), record.value());
+      tokenized = tokenize(doc.getText());
     } catch (RejectedRecordException e) {
       forwardDeadLetter(md.topic(), md.partition(), md.offset(), record.key(), record.value(), null, e.errorClass(),
           e.getMessage(), e.stage(), record.timestamp());
       return;
     }
+    int tokens = tokenized.length();
     BufferedRecord buffered = new BufferedRecord(md.topic(), md.partition(), md.offset(), record.timestamp(),
         record.key(), record.value(), tokens);
-    buffer.put(Bytes.wrap(buffered.storeKey()), buffered.encode());
+    Bytes storeKey = Bytes.wrap(buffered.storeKey());
+    buffer.put(storeKey, buffered.encode());
+    prepared.put(storeKey, new Prepared(doc, tokenized));
     if (bufferedRecords == 0) {
       oldestWallClockMs = context.currentSystemTimeMs();
     }
@@ -150,9 +175,9 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
     }
   }
 
-  private int countTokens(String text) throws RejectedRecordException {
+  private Tokenized tokenize(String text) throws RejectedRecordException {
     try {
-      return tokenizer.encode(text).length();
+      return tokenizer.encode(text);
     } catch (RuntimeException e) {
       throw new RejectedRecordException("tokenize", "tokenizer failed: " + e.getMessage(), e);
     }
@@ -182,12 +207,21 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
       resetCounters(0, 0);
       return;
     }
-    // Decode again (the buffer keeps the original bytes, which a dead letter must carry).
+    // As process() decoded and tokenized them; after a restart, decoded again here (the buffer keeps the
+    // original bytes, which a dead letter must carry) and tokenized by the DocumentEditor.
     RawDocument[] docs = new RawDocument[entries.size()];
+    Tokenized[] tokens = new Tokenized[entries.size()];
     boolean[] done = new boolean[entries.size()];
     List<Integer> toScore = new ArrayList<>(entries.size());
     for (int i = 0; i < entries.size(); i++) {
       BufferedRecord r = entries.get(i).value;
+      Prepared p = prepared.get(entries.get(i).key);
+      if (p != null) {
+        docs[i] = p.doc();
+        tokens[i] = p.tokens();
+        toScore.add(i);
+        continue;
+      }
       try {
         docs[i] = decoder.decode(r.key(), r.value());
         toScore.add(i);
@@ -224,7 +258,7 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
       }
       List<SourceDocument> sources = new ArrayList<>(to - from);
       for (int i : toScore.subList(from, to)) {
-        sources.add(new SourceDocument(docs[i].getId(), docs[i].getText()));
+        sources.add(new SourceDocument(docs[i].getId(), docs[i].getText(), tokens[i]));
       }
       long passStart = System.nanoTime();
       List<DocumentOutcome> outcomes = editInParallel(sources);
@@ -252,6 +286,7 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
         forwardOutcome(entries.get(i).value, docs[i], o);
       }
       buffer.delete(entries.get(i).key);
+      prepared.remove(entries.get(i).key);
     }
     forwardObservations();
     resetCounters(left, leftTokens);
