@@ -33,17 +33,29 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * <p>Valid records are written to the changelogged {@link ToEditTopology#BUFFER_STORE} and scored
  * together once the buffered tokens reach {@code batchMaxTokens}, the buffered records reach
  * {@code batchMaxRecords}, or the oldest has waited {@code batchMaxLatencyMs} of wall-clock time
- * (checked by a punctuator). Scoring runs synchronously on the stream thread, so a full buffer stops
- * the task from taking more input until it has drained: that is the back-pressure, and the buffer
- * never holds more than one budget plus one record.
+ * (checked by a punctuator).
+ *
+ * <p><b>Overlap and back-pressure.</b> With {@code toedit.microbatch.overlap} (the default) a full
+ * micro-batch is scored and edited in the background while the stream thread goes on reading,
+ * validating and tokenizing the next one; its results are forwarded on the stream thread at the first
+ * record or punctuation after it is done. At most one micro-batch per task is in flight: when the next
+ * one is full first, the task waits for the one in flight, so a slow model stops the task from taking
+ * more input (the back-pressure), and the buffer never holds more than two budgets plus two records.
+ * Without overlap, scoring runs on the stream thread and the buffer holds at most one budget plus one
+ * record.
  *
  * <p>Under exactly-once the store writes, the store deletes of a scored batch, the output records
  * and the input offsets commit in one transaction: after a crash the buffer is restored from its
  * changelog as of the last commit, and the input after that commit is read again, so every record
- * is either in the restored buffer or re-read, never both and never neither.
+ * is either in the restored buffer or re-read, never both and never neither. A micro-batch in flight
+ * is still in the buffer: its outputs and the deletes of its records are written together, on the
+ * stream thread; commits in between commit its records as buffered, and when the task closes first
+ * ({@link #close} waits for the background work) its results are dropped and the records are scored
+ * again by whoever runs the task next.
  *
- * <p><b>Time bound.</b> All of a flush runs inside one transaction, which the broker aborts after
- * {@code transaction.timeout.ms}. So a flush scores the buffer in passes (length-sorted groups up to
+ * <p><b>Time bound.</b> A transaction must end before the broker aborts it after
+ * {@code transaction.timeout.ms}, and the stream thread holds one open while it scores a flush, or
+ * waits for the one in flight. So a flush scores the buffer in passes (length-sorted groups up to
  * the token budget), each pass capped at the tokens the scorer did in the flush budget
  * ({@link PipelineConfig#effectiveFlushMaxMs()}) at its recently measured tokens/s, and stops once
  * the next pass would overrun the budget. What it did not score stays buffered and is flushed at the
@@ -80,15 +92,25 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
   private final java.util.concurrent.ExecutorService pool;
   private final int parallelism;
   private final OutputRecords output;
+  /**
+   * Runs a micro-batch's scoring in the background while the stream thread reads and tokenizes the
+   * next ({@code toedit.microbatch.overlap}); {@code null} scores on the stream thread.
+   */
+  private final java.util.concurrent.ExecutorService flushExecutor;
   /** Moving average of the scorer's tokens/s over this task's passes; 0 until the first pass. */
-  private double tokensPerSecond;
+  private volatile double tokensPerSecond;
   /** Set when a flush stopped at its time budget with documents left: flush again at the next punctuation. */
   private boolean flushPending;
 
   private ProcessorContext<Object, Object> context;
   private KeyValueStore<Bytes, byte[]> buffer;
+  /** Records of this task in the buffer store (in flight or not), as counted into {@code stats.buffered}. */
+  private int storeRecords;
+  /** Buffered records and tokens not in flight: the micro-batch being filled. */
   private int bufferedRecords;
   private long bufferedTokens;
+  /** The micro-batch being scored, still in the buffer until {@link #finishFlush}; {@code null} when none. */
+  private Batch inFlight;
   private long oldestWallClockMs;
   private final Map<String, List<DocumentObservation>> observations = new LinkedHashMap<>();
   /** The decoded document and tokens of buffered records, by store key (see "Decoded and tokenized once"). */
@@ -100,13 +122,19 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
 
   MicroBatchProcessor(PipelineConfig config, TextTokenizer tokenizer, DocumentEditor documentEditor, String modelId,
       PipelineStats stats) {
-    this(config, tokenizer, documentEditor, modelId, stats, null);
+    this(config, tokenizer, documentEditor, modelId, stats, null, null);
   }
 
-  /** {@code pool} (shared by the process's tasks) runs concurrent edits; {@code null} edits on the stream thread. */
+  /**
+   * {@code pool} (shared by the process's tasks) runs concurrent edits, {@code null} edits on the stream
+   * thread; {@code flushExecutor} (shared) scores micro-batches in the background, {@code null} on the
+   * stream thread.
+   */
   MicroBatchProcessor(PipelineConfig config, TextTokenizer tokenizer, DocumentEditor documentEditor, String modelId,
-      PipelineStats stats, java.util.concurrent.ExecutorService pool) {
+      PipelineStats stats, java.util.concurrent.ExecutorService pool,
+      java.util.concurrent.ExecutorService flushExecutor) {
     this.pool = pool;
+    this.flushExecutor = flushExecutor;
     this.parallelism = config.effectiveParallelism();
     this.config = config;
     this.tokenizer = tokenizer;
@@ -122,8 +150,13 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
     this.context = context;
     this.buffer = context.getStateStore(ToEditTopology.BUFFER_STORE);
     // Streams may initialise this instance again (a task revived after corruption): start from the store.
+    dropInFlight();
     prepared.clear();
-    resetCounters(0, 0);
+    stats.buffered.add(-(long) storeRecords);
+    storeRecords = 0;
+    bufferedRecords = 0;
+    bufferedTokens = 0;
+    flushPending = false;
     // Records buffered before a restart are still here: count them so they are scored as usual.
     try (KeyValueIterator<Bytes, byte[]> it = buffer.all()) {
       while (it.hasNext()) {
@@ -132,20 +165,43 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
         bufferedTokens += r.tokens();
       }
     }
-    stats.buffered.add(bufferedRecords);
+    storeRecords = bufferedRecords;
+    stats.buffered.add(storeRecords);
     oldestWallClockMs = context.currentSystemTimeMs();
     context.schedule(Duration.ofMillis(config.punctuateIntervalMs()), PunctuationType.WALL_CLOCK_TIME,
         this::onWallClock);
   }
 
+  /**
+   * Waits for the micro-batch in flight, if any, and drops its results: its records stay in the buffer
+   * (and its changelog), so whoever runs the task next scores them.
+   */
   @Override
   public void close() {
+    dropInFlight();
     prepared.clear();
+  }
+
+  private void dropInFlight() {
+    Batch batch = inFlight;
+    inFlight = null;
+    if (batch != null && batch.future != null) {
+      try {
+        batch.future.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
+        // dropped anyway: the records are still buffered
+      }
+    }
   }
 
   @Override
   public void process(Record<byte[], byte[]> record) {
     stats.received.increment();
+    if (inFlight != null && inFlight.isDone()) {
+      finishFlush();
+    }
     RecordMetadata md = context.recordMetadata().orElseThrow(
         () -> new IllegalStateException("input records must come from a topic"));
     RawDocument doc;
@@ -169,6 +225,7 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
     }
     bufferedRecords++;
     bufferedTokens += tokens;
+    storeRecords++;
     stats.buffered.increment();
     if (bufferedTokens >= config.batchMaxTokens() || bufferedRecords >= config.batchMaxRecords()) {
       flush();
@@ -184,17 +241,23 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
   }
 
   private void onWallClock(long nowMs) {
+    if (inFlight != null && inFlight.isDone()) {
+      finishFlush();
+    }
     if (bufferedRecords > 0 && (flushPending || nowMs - oldestWallClockMs >= config.batchMaxLatencyMs())) {
       flush();
     }
   }
 
   /**
-   * Scores and edits what is buffered, in passes, within the flush's time budget; forwards the
-   * results in input order and deletes them from the buffer. Whatever is left waits for the next
-   * punctuation.
+   * Scores and edits what is buffered (see the class comment): first finishes the micro-batch in
+   * flight, waiting for it, then starts one with every record of the buffer, in the background when
+   * overlapping, else here.
    */
   private void flush() {
+    if (inFlight != null) {
+      finishFlush();
+    }
     List<KeyValue<Bytes, BufferedRecord>> entries = new ArrayList<>(bufferedRecords);
     try (KeyValueIterator<Bytes, byte[]> it = buffer.all()) {
       while (it.hasNext()) {
@@ -203,94 +266,179 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
       }
     }
     flushPending = false;
+    bufferedRecords = 0;
+    bufferedTokens = 0;
     if (entries.isEmpty()) {
-      resetCounters(0, 0);
       return;
     }
     // As process() decoded and tokenized them; after a restart, decoded again here (the buffer keeps the
-    // original bytes, which a dead letter must carry) and tokenized by the DocumentEditor.
-    RawDocument[] docs = new RawDocument[entries.size()];
-    Tokenized[] tokens = new Tokenized[entries.size()];
-    boolean[] done = new boolean[entries.size()];
-    List<Integer> toScore = new ArrayList<>(entries.size());
-    for (int i = 0; i < entries.size(); i++) {
-      BufferedRecord r = entries.get(i).value;
-      Prepared p = prepared.get(entries.get(i).key);
+    // original bytes, which a dead letter must carry) and tokenized by the DocumentEditor. A record that no
+    // longer decodes is dead-lettered and deleted now, in the same transaction.
+    List<KeyValue<Bytes, BufferedRecord>> valid = new ArrayList<>(entries.size());
+    List<RawDocument> docs = new ArrayList<>(entries.size());
+    List<Tokenized> tokens = new ArrayList<>(entries.size());
+    for (KeyValue<Bytes, BufferedRecord> entry : entries) {
+      BufferedRecord r = entry.value;
+      Prepared p = prepared.get(entry.key);
+      RawDocument doc;
       if (p != null) {
-        docs[i] = p.doc();
-        tokens[i] = p.tokens();
-        toScore.add(i);
-        continue;
-      }
-      try {
-        docs[i] = decoder.decode(r.key(), r.value());
-        toScore.add(i);
-      } catch (RejectedRecordException e) {
-        forwardDeadLetter(r, null, e.errorClass(), e.getMessage(), e.stage());
-        done[i] = true;
-      }
-    }
-    // Similar lengths side by side: the scorer pads each forward pass to its longest sequence.
-    toScore.sort(Comparator.comparingInt(i -> entries.get(i).value.tokens()));
-    long budgetMs = config.effectiveFlushMaxMs();
-    stats.passBudgetMs = budgetMs;
-    DocumentOutcome[] byEntry = new DocumentOutcome[entries.size()];
-    long startNanos = System.nanoTime();
-    long batchTokens = 0;
-    int scoredDocs = 0;
-    int from = 0;
-    while (from < toScore.size()) {
-      long cap = passTokenCap(budgetMs);
-      stats.passTokens = cap;
-      int to = from;
-      long chunkTokens = 0;
-      while (to < toScore.size()
-          && (to == from || chunkTokens + entries.get(toScore.get(to)).value.tokens() <= cap)) {
-        chunkTokens += entries.get(toScore.get(to)).value.tokens();
-        to++;
-      }
-      if (from > 0 && tokensPerSecond > 0) {
-        // Would this pass overrun the flush budget? Leave it for the next flush (after a commit).
-        double elapsedMs = (System.nanoTime() - startNanos) / 1e6;
-        if (elapsedMs + 1000.0 * chunkTokens / tokensPerSecond > budgetMs) {
-          break;
+        doc = p.doc();
+      } else {
+        try {
+          doc = decoder.decode(r.key(), r.value());
+        } catch (RejectedRecordException e) {
+          forwardDeadLetter(r, null, e.errorClass(), e.getMessage(), e.stage());
+          buffer.delete(entry.key);
+          storeRecords--;
+          stats.buffered.decrement();
+          continue;
         }
       }
-      List<SourceDocument> sources = new ArrayList<>(to - from);
-      for (int i : toScore.subList(from, to)) {
-        sources.add(new SourceDocument(docs[i].getId(), docs[i].getText(), tokens[i]));
-      }
-      long passStart = System.nanoTime();
-      List<DocumentOutcome> outcomes = editInParallel(sources);
-      measure(chunkTokens, System.nanoTime() - passStart);
-      for (int j = 0; j < sources.size(); j++) {
-        byEntry[toScore.get(from + j)] = outcomes.get(j);
-        done[toScore.get(from + j)] = true;
-      }
-      batchTokens += chunkTokens;
-      scoredDocs += sources.size();
-      from = to;
+      valid.add(entry);
+      docs.add(doc);
+      tokens.add(p == null ? null : p.tokens());
     }
-    long batchNanos = System.nanoTime() - startNanos;
-    stats.batchDone(scoredDocs, batchTokens, batchNanos);
+    if (valid.isEmpty()) {
+      return;
+    }
+    Batch batch = new Batch(valid, docs.toArray(new RawDocument[0]), tokens.toArray(new Tokenized[0]));
+    inFlight = batch;
+    if (flushExecutor != null) {
+      batch.future = flushExecutor.submit(batch::score);
+    } else {
+      batch.score();
+      finishFlush();
+    }
+  }
+
+  /**
+   * The micro-batch in flight, as {@link #flush} took it from the buffer: {@link #score} scores and
+   * edits it (on the stream thread, or in the background when overlapping) and touches nothing of the
+   * task but the scorer's measured speed; {@link #finishFlush} forwards and deletes on the stream thread.
+   */
+  private final class Batch {
+    final List<KeyValue<Bytes, BufferedRecord>> entries;
+    final RawDocument[] docs;
+    final Tokenized[] tokens;
+    final boolean[] done;
+    final DocumentOutcome[] byEntry;
+    final List<Integer> toScore;
+    java.util.concurrent.Future<?> future;
+    long batchTokens;
+    int scoredDocs;
+    long batchNanos;
+
+    Batch(List<KeyValue<Bytes, BufferedRecord>> entries, RawDocument[] docs, Tokenized[] tokens) {
+      this.entries = entries;
+      this.docs = docs;
+      this.tokens = tokens;
+      this.done = new boolean[entries.size()];
+      this.byEntry = new DocumentOutcome[entries.size()];
+      this.toScore = new ArrayList<>(entries.size());
+      for (int i = 0; i < entries.size(); i++) {
+        toScore.add(i);
+      }
+      // Similar lengths side by side: the scorer pads each forward pass to its longest sequence.
+      toScore.sort(Comparator.comparingInt(i -> entries.get(i).value.tokens()));
+    }
+
+    boolean isDone() {
+      return future == null || future.isDone();
+    }
+
+    /** Scores and edits in passes within the flush's time budget; what does not fit stays undone. */
+    void score() {
+      long budgetMs = config.effectiveFlushMaxMs();
+      stats.passBudgetMs = budgetMs;
+      long startNanos = System.nanoTime();
+      int from = 0;
+      while (from < toScore.size()) {
+        long cap = passTokenCap(budgetMs);
+        stats.passTokens = cap;
+        int to = from;
+        long chunkTokens = 0;
+        while (to < toScore.size()
+            && (to == from || chunkTokens + entries.get(toScore.get(to)).value.tokens() <= cap)) {
+          chunkTokens += entries.get(toScore.get(to)).value.tokens();
+          to++;
+        }
+        if (from > 0 && tokensPerSecond > 0) {
+          // Would this pass overrun the flush budget? Leave it for the next flush (after a commit).
+          double elapsedMs = (System.nanoTime() - startNanos) / 1e6;
+          if (elapsedMs + 1000.0 * chunkTokens / tokensPerSecond > budgetMs) {
+            break;
+          }
+        }
+        List<SourceDocument> sources = new ArrayList<>(to - from);
+        for (int i : toScore.subList(from, to)) {
+          sources.add(new SourceDocument(docs[i].getId(), docs[i].getText(), tokens[i]));
+        }
+        long passStart = System.nanoTime();
+        List<DocumentOutcome> outcomes = editInParallel(sources);
+        measure(chunkTokens, System.nanoTime() - passStart);
+        for (int j = 0; j < sources.size(); j++) {
+          byEntry[toScore.get(from + j)] = outcomes.get(j);
+          done[toScore.get(from + j)] = true;
+        }
+        batchTokens += chunkTokens;
+        scoredDocs += sources.size();
+        from = to;
+      }
+      batchNanos = System.nanoTime() - startNanos;
+    }
+
+    /** Waits for the background scoring; its failure (a broken model, a bug) is thrown here, as on the stream thread. */
+    void await() {
+      if (future == null) {
+        return;
+      }
+      try {
+        future.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for a micro-batch to be scored", e);
+      } catch (java.util.concurrent.ExecutionException e) {
+        if (e.getCause() instanceof RuntimeException re) {
+          throw re;
+        }
+        if (e.getCause() instanceof Error err) {
+          throw err;
+        }
+        throw new IllegalStateException("scoring a micro-batch failed: " + e.getCause(), e.getCause());
+      }
+    }
+  }
+
+  /**
+   * Forwards the results of the micro-batch in flight in input order (waiting for it first) and deletes
+   * them from the buffer, in the current transaction; what it did not score waits for the next punctuation.
+   */
+  private void finishFlush() {
+    Batch batch = inFlight;
+    inFlight = null;
+    batch.await();
+    stats.batchDone(batch.scoredDocs, batch.batchTokens, batch.batchNanos);
     int left = 0;
     long leftTokens = 0;
-    for (int i = 0; i < entries.size(); i++) {
-      if (!done[i]) {
+    int deleted = 0;
+    for (int i = 0; i < batch.entries.size(); i++) {
+      KeyValue<Bytes, BufferedRecord> entry = batch.entries.get(i);
+      if (!batch.done[i]) {
         left++;
-        leftTokens += entries.get(i).value.tokens();
+        leftTokens += entry.value.tokens();
         continue;
       }
-      DocumentOutcome o = byEntry[i];
-      if (o != null) {
-        forwardOutcome(entries.get(i).value, docs[i], o);
-      }
-      buffer.delete(entries.get(i).key);
-      prepared.remove(entries.get(i).key);
+      forwardOutcome(entry.value, batch.docs[i], batch.byEntry[i]);
+      buffer.delete(entry.key);
+      prepared.remove(entry.key);
+      deleted++;
     }
     forwardObservations();
-    resetCounters(left, leftTokens);
+    storeRecords -= deleted;
+    stats.buffered.add(-deleted);
     if (left > 0) {
+      bufferedRecords += left;
+      bufferedTokens += leftTokens;
       flushPending = true;
       oldestWallClockMs = context.currentSystemTimeMs();
     }
@@ -380,12 +528,6 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
       out.addAll(safeProcess(sources.subList(mid, sources.size())));
       return out;
     }
-  }
-
-  private void resetCounters(int left, long leftTokens) {
-    stats.buffered.add(left - bufferedRecords);
-    bufferedRecords = left;
-    bufferedTokens = leftTokens;
   }
 
   private void forwardOutcome(BufferedRecord r, RawDocument doc, DocumentOutcome o) {

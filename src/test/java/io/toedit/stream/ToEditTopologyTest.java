@@ -88,9 +88,39 @@ class ToEditTopologyTest {
     driver = newDriver(cfg, scorer);
   }
 
+  /**
+   * {@code cfg} with scoring on the stream thread ({@code toedit.microbatch.overlap=false}): the outputs
+   * of a flush are there right after the record or punctuation that triggered it, which the
+   * TopologyTestDriver tests assert. The overlap has its own tests ({@link OverlapTest}, and the
+   * stream tests of the ITs on a real broker run the default).
+   */
+  static PipelineConfig onStreamThread(PipelineConfig cfg) {
+    return cfg.with("toedit.microbatch.overlap", "false");
+  }
+
+  /**
+   * Advances the wall clock one punctuation interval at a time (so a micro-batch scored in the
+   * background is forwarded once it is done) until {@code done} holds; fails after 30 s.
+   */
+  static void drain(TopologyTestDriver d, PipelineConfig cfg, java.util.function.BooleanSupplier done) {
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (!done.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("the stream did not finish within 30 s");
+      }
+      d.advanceWallClockTime(Duration.ofMillis(cfg.punctuateIntervalMs()));
+      try {
+        Thread.sleep(2);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+    }
+  }
+
   TopologyTestDriver newDriver(PipelineConfig cfg, FakeScorer s) {
     TopologyTestDriver d = new TopologyTestDriver(
-        ToEditTopology.build(cfg, tokenizer, s, EditConfig.defaults()), streamsProps(), T0);
+        ToEditTopology.build(onStreamThread(cfg), tokenizer, s, EditConfig.defaults()), streamsProps(), T0);
     input = d.createInputTopic(cfg.inputTopic(), new ByteArraySerializer(), new ByteArraySerializer(), T0,
         Duration.ofMillis(1));
     edited = d.createOutputTopic(cfg.editedTopic(), new StringDeserializer(), AvroSerde.edited().deserializer());
@@ -455,8 +485,8 @@ class ToEditTopologyTest {
     CountingTokenizer counting = new CountingTokenizer();
     config = smallBatches();
     scorer = FakeScorer.everyNth(tokenizer.vocabulary().size(), 3, Set.of());
-    driver = new TopologyTestDriver(ToEditTopology.build(config, counting, scorer, EditConfig.defaults()),
-        streamsProps(), T0);
+    driver = new TopologyTestDriver(ToEditTopology.build(onStreamThread(config), counting, scorer,
+        EditConfig.defaults()), streamsProps(), T0);
     input = driver.createInputTopic(config.inputTopic(), new ByteArraySerializer(), new ByteArraySerializer(), T0,
         Duration.ofMillis(1));
     edited = driver.createOutputTopic(config.editedTopic(), new StringDeserializer(),
