@@ -55,8 +55,9 @@ import org.apache.kafka.streams.state.KeyValueStore;
  *
  * <p><b>Time bound.</b> A transaction must end before the broker aborts it after
  * {@code transaction.timeout.ms}, and the stream thread holds one open while it scores a flush, or
- * waits for the one in flight. So a flush scores the buffer in passes (length-sorted groups up to
- * the token budget), each pass capped at the tokens the scorer did in the flush budget
+ * waits for the one in flight. So a flush scores the buffer in passes (length-sorted groups that close
+ * once they reach the token budget, as a micro-batch does, so a full micro-batch is one pass), each
+ * pass capped at the tokens the scorer did in the flush budget
  * ({@link PipelineConfig#effectiveFlushMaxMs()}) at its recently measured tokens/s, and stops once
  * the next pass would overrun the budget. What it did not score stays buffered and is flushed at the
  * next punctuation, after a commit. Before the first measurement a pass holds one document.
@@ -354,11 +355,13 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
       int from = 0;
       while (from < toScore.size()) {
         long cap = passTokenCap(budgetMs);
-        stats.passTokens = cap;
+        stats.passTokens = Math.min(cap, config.batchMaxTokens());
         int to = from;
         long chunkTokens = 0;
-        while (to < toScore.size()
-            && (to == from || chunkTokens + entries.get(toScore.get(to)).value.tokens() <= cap)) {
+        // A pass closes once it reaches the token budget, as a micro-batch does (so a full micro-batch,
+        // the budget plus the record that crossed it, is one pass), and before the time cap.
+        while (to < toScore.size() && (to == from || (chunkTokens < config.batchMaxTokens()
+            && chunkTokens + entries.get(toScore.get(to)).value.tokens() <= cap))) {
           chunkTokens += entries.get(toScore.get(to)).value.tokens();
           to++;
         }
@@ -444,12 +447,12 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
     }
   }
 
-  /** The most tokens one pass may hold: the token budget, and what the scorer does in the flush budget. */
+  /** The most tokens one pass may hold by time: what the scorer does in the flush budget at its measured speed. */
   private long passTokenCap(long budgetMs) {
     if (tokensPerSecond <= 0) {
       return 1; // not measured yet: one document per pass (a pass always takes at least one)
     }
-    return Math.max(1, Math.min(config.batchMaxTokens(), (long) (tokensPerSecond * budgetMs / 1000.0)));
+    return Math.max(1, (long) Math.min(Long.MAX_VALUE / 2, tokensPerSecond * budgetMs / 1000.0));
   }
 
   private void measure(long tokens, long nanos) {
