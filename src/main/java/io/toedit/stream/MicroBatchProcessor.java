@@ -113,6 +113,9 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
   /** The micro-batch being scored, still in the buffer until {@link #finishFlush}; {@code null} when none. */
   private Batch inFlight;
   private long oldestWallClockMs;
+  /** The context's wall-clock time when last read, and how long this task waited since (see {@link #wallClockMs}). */
+  private long contextMs = Long.MIN_VALUE;
+  private long blockedMs;
   private final Map<String, List<DocumentObservation>> observations = new LinkedHashMap<>();
   /** The decoded document and tokens of buffered records, by store key (see "Decoded and tokenized once"). */
   private final Map<Bytes, Prepared> prepared = new HashMap<>();
@@ -222,7 +225,7 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
     buffer.put(storeKey, buffered.encode());
     prepared.put(storeKey, new Prepared(doc, tokenized));
     if (bufferedRecords == 0) {
-      oldestWallClockMs = context.currentSystemTimeMs();
+      oldestWallClockMs = wallClockMs();
     }
     bufferedRecords++;
     bufferedTokens += tokens;
@@ -251,12 +254,34 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
   }
 
   /**
+   * The wall clock: the context's (Streams reads it once per batch of records and per punctuation)
+   * plus the time this task waited for a micro-batch in flight since it last changed. Without the
+   * correction, a record read right after such a wait would count as waiting since before it, and the
+   * next punctuation would score its micro-batch long before it was full. (Scoring on the stream thread
+   * is not counted: there the clock stays the context's, as tests with a mock clock expect.)
+   */
+  private long wallClockMs() {
+    long now = context.currentSystemTimeMs();
+    if (now != contextMs) {
+      contextMs = now;
+      blockedMs = 0;
+    }
+    return now + blockedMs;
+  }
+
+  /**
    * Scores and edits what is buffered (see the class comment): first finishes the micro-batch in
    * flight, waiting for it, then starts one with every record of the buffer, in the background when
    * overlapping, else here.
    */
   private void flush() {
     if (inFlight != null) {
+      if (!inFlight.isDone()) {
+        wallClockMs(); // the wait below counts from the context's current time
+        long waitStart = System.nanoTime();
+        inFlight.await();
+        blockedMs += (System.nanoTime() - waitStart) / 1_000_000;
+      }
       finishFlush();
     }
     List<KeyValue<Bytes, BufferedRecord>> entries = new ArrayList<>(bufferedRecords);
@@ -443,7 +468,7 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
       bufferedRecords += left;
       bufferedTokens += leftTokens;
       flushPending = true;
-      oldestWallClockMs = context.currentSystemTimeMs();
+      oldestWallClockMs = wallClockMs();
     }
   }
 

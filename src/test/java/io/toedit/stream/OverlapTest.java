@@ -300,6 +300,60 @@ class OverlapTest {
     assertTrue(second.forwarded().isEmpty(), "the crashed processor forwarded nothing");
   }
 
+  /**
+   * Streams reads the wall clock once per batch of records: a record read right after the task waited
+   * for the micro-batch in flight counts as arriving after the wait, not before it, so its (partial)
+   * micro-batch is not scored early.
+   */
+  @Test
+  void shouldCountTheLatencyOfARecordReadAfterAWaitFromTheEndOfTheWait() throws Exception {
+    PipelineConfig config = PipelineConfig.defaults().with("toedit.microbatch.max.records", "2")
+        .with("toedit.microbatch.max.latency.ms", "1000");
+    KeyValueStore<Bytes, byte[]> store = Stores.keyValueStoreBuilder(
+        Stores.inMemoryKeyValueStore(ToEditTopology.BUFFER_STORE), Serdes.Bytes(), Serdes.ByteArray())
+        .withLoggingDisabled().build();
+    MockProcessorContext<Object, Object> context = new MockProcessorContext<>();
+    context.setCurrentSystemTimeMs(1_000L); // the cached clock does not move while the task waits
+    store.init(context.getStateStoreContext(), store);
+    context.addStateStore(store);
+    GatedScorer gated = new GatedScorer();
+    MicroBatchProcessor p = processor(config, gated, background);
+    p.init(context);
+    long offset = 0;
+    for (String id : List.of("a", "b", "c")) {
+      context.setRecordMetadata(config.inputTopic(), 0, offset++);
+      p.process(new Record<>(utf8(id), ToEditTopologyTest.json(id, "Lily sah " + id + "."), 1L));
+    }
+    await(() -> gated.begun.get() == 1); // a and b in flight, c buffered
+    background.submit(() -> {
+      Thread.sleep(300);
+      gated.open();
+      return null;
+    });
+    context.setRecordMetadata(config.inputTopic(), 0, offset++);
+    p.process(new Record<>(utf8("d"), ToEditTopologyTest.json("d", "Lily sah d."), 1L)); // full: waits >= 300 ms
+    context.setRecordMetadata(config.inputTopic(), 0, offset++);
+    p.process(new Record<>(utf8("e"), ToEditTopologyTest.json("e", "Lily sah e."), 1L)); // read after the wait
+    await(() -> gated.finished.get() == 3); // a alone (the first pass), b, then c and d
+    Thread.sleep(50);
+    var punctuator = context.scheduledPunctuators().get(0).getPunctuator();
+    punctuator.punctuate(2_000L); // 1000 ms after the cached clock, under 1000 ms after the wait ended
+    Thread.sleep(100);
+    assertEquals(3, gated.begun.get(), "e waits for its latency, it is not scored yet");
+    assertEquals(List.of("a", "b", "c", "d"), editedKeys(context));
+    punctuator.punctuate(3_000L);
+    await(() -> gated.finished.get() == 4);
+    Thread.sleep(50);
+    punctuator.punctuate(3_050L);
+    assertEquals(List.of("a", "b", "c", "d", "e"), editedKeys(context));
+    p.close();
+  }
+
+  static List<Object> editedKeys(MockProcessorContext<Object, Object> context) {
+    return context.forwarded().stream().filter(f -> MicroBatchProcessor.EDITED_SINK.equals(f.childName().orElseThrow()))
+        .map(f -> (Object) f.record().key()).toList();
+  }
+
   @Test
   void shouldStopOnABrokenModelFoundInTheBackground() throws Exception {
     PipelineConfig config = PipelineConfig.defaults().with("toedit.microbatch.max.records", "4")
