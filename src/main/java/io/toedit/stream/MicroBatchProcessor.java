@@ -39,8 +39,9 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * micro-batch is scored and edited in the background while the stream thread goes on reading,
  * validating and tokenizing the next one; its results are forwarded on the stream thread at the first
  * record or punctuation after it is done. At most one micro-batch per task is in flight: when the next
- * one is full first, the task waits for the one in flight, so a slow model stops the task from taking
- * more input (the back-pressure), and the buffer never holds more than two budgets plus two records.
+ * one is full first, the task waits for the one in flight, starts the next and only then forwards the
+ * results, so a slow model stops the task from taking more input (the back-pressure) but the model
+ * does not wait for the forwarding, and the buffer never holds more than two budgets plus two records.
  * Without overlap, scoring runs on the stream thread and the buffer holds at most one budget plus one
  * record.
  *
@@ -270,11 +271,12 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
   }
 
   /**
-   * Scores and edits what is buffered (see the class comment): first finishes the micro-batch in
-   * flight, waiting for it, then starts one with every record of the buffer, in the background when
-   * overlapping, else here.
+   * Scores and edits what is buffered (see the class comment): waits for the micro-batch in flight,
+   * starts one with every other record of the buffer (in the background when overlapping, else here),
+   * and then forwards the results of the one that was in flight, so the model does not wait for that.
    */
   private void flush() {
+    Batch previous = null;
     if (inFlight != null) {
       if (!inFlight.isDone()) {
         wallClockMs(); // the wait below counts from the context's current time
@@ -282,24 +284,49 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
         inFlight.await();
         blockedMs += (System.nanoTime() - waitStart) / 1_000_000;
       }
-      finishFlush();
+      previous = inFlight;
+      inFlight = null;
+      previous.await(); // its failure stops the task here, before anything else starts
     }
+    java.util.Set<Bytes> scoredBefore = previous == null ? java.util.Set.of() : previous.scoredKeys();
     List<KeyValue<Bytes, BufferedRecord>> entries = new ArrayList<>(bufferedRecords);
     try (KeyValueIterator<Bytes, byte[]> it = buffer.all()) {
       while (it.hasNext()) {
         KeyValue<Bytes, byte[]> kv = it.next();
-        entries.add(KeyValue.pair(kv.key, BufferedRecord.decode(kv.value)));
+        if (!scoredBefore.contains(kv.key)) { // those are forwarded and deleted below
+          entries.add(KeyValue.pair(kv.key, BufferedRecord.decode(kv.value)));
+        }
       }
     }
     flushPending = false;
     bufferedRecords = 0;
     bufferedTokens = 0;
+    startFlush(entries);
+    if (previous != null) {
+      finishFlush(previous, true);
+    }
+    // Records of a restored buffer that no longer decode: dead-lettered and deleted in this transaction.
+    for (Map.Entry<KeyValue<Bytes, BufferedRecord>, RejectedRecordException> bad : undecodable.entrySet()) {
+      BufferedRecord r = bad.getKey().value;
+      forwardDeadLetter(r, null, bad.getValue().errorClass(), bad.getValue().getMessage(), bad.getValue().stage());
+      buffer.delete(bad.getKey().key);
+      storeRecords--;
+      stats.buffered.decrement();
+    }
+    undecodable.clear();
+  }
+
+  /** Records of the buffer that {@link #startFlush} found no longer decode, for {@link #flush} to dead-letter. */
+  private final Map<KeyValue<Bytes, BufferedRecord>, RejectedRecordException> undecodable = new LinkedHashMap<>();
+
+  /** Starts scoring {@code entries} (in the background when overlapping, else here, finishing at once). */
+  private void startFlush(List<KeyValue<Bytes, BufferedRecord>> entries) {
     if (entries.isEmpty()) {
       return;
     }
     // As process() decoded and tokenized them; after a restart, decoded again here (the buffer keeps the
     // original bytes, which a dead letter must carry) and tokenized by the DocumentEditor. A record that no
-    // longer decodes is dead-lettered and deleted now, in the same transaction.
+    // longer decodes is left to flush(), which dead-letters and deletes it in the same transaction.
     List<KeyValue<Bytes, BufferedRecord>> valid = new ArrayList<>(entries.size());
     List<RawDocument> docs = new ArrayList<>(entries.size());
     List<Tokenized> tokens = new ArrayList<>(entries.size());
@@ -313,10 +340,7 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
         try {
           doc = decoder.decode(r.key(), r.value());
         } catch (RejectedRecordException e) {
-          forwardDeadLetter(r, null, e.errorClass(), e.getMessage(), e.stage());
-          buffer.delete(entry.key);
-          storeRecords--;
-          stats.buffered.decrement();
+          undecodable.put(entry, e);
           continue;
         }
       }
@@ -328,12 +352,12 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
       return;
     }
     Batch batch = new Batch(valid, docs.toArray(new RawDocument[0]), tokens.toArray(new Tokenized[0]));
-    inFlight = batch;
     if (flushExecutor != null) {
       batch.future = flushExecutor.submit(batch::score);
+      inFlight = batch;
     } else {
       batch.score();
-      finishFlush();
+      finishFlush(batch, false);
     }
   }
 
@@ -370,6 +394,17 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
 
     boolean isDone() {
       return future == null || future.isDone();
+    }
+
+    /** Store keys of the records this micro-batch scored (the rest are left for the next flush). */
+    java.util.Set<Bytes> scoredKeys() {
+      java.util.Set<Bytes> keys = new java.util.HashSet<>();
+      for (int i = 0; i < entries.size(); i++) {
+        if (done[i]) {
+          keys.add(entries.get(i).key);
+        }
+      }
+      return keys;
     }
 
     /** Scores and edits in passes within the flush's time budget; what does not fit stays undone. */
@@ -437,13 +472,19 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
     }
   }
 
-  /**
-   * Forwards the results of the micro-batch in flight in input order (waiting for it first) and deletes
-   * them from the buffer, in the current transaction; what it did not score waits for the next punctuation.
-   */
+  /** {@link #finishFlush(Batch, boolean)} of the micro-batch in flight. */
   private void finishFlush() {
     Batch batch = inFlight;
     inFlight = null;
+    finishFlush(batch, false);
+  }
+
+  /**
+   * Forwards the results of {@code batch} in input order (waiting for it first) and deletes them from
+   * the buffer, in the current transaction; what it did not score waits for the next punctuation, unless
+   * {@code leftoversTaken}: then {@link #flush} has already put it in the next micro-batch.
+   */
+  private void finishFlush(Batch batch, boolean leftoversTaken) {
     batch.await();
     stats.batchDone(batch.scoredDocs, batch.batchTokens, batch.batchNanos);
     int left = 0;
@@ -464,7 +505,7 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
     forwardObservations();
     storeRecords -= deleted;
     stats.buffered.add(-deleted);
-    if (left > 0) {
+    if (left > 0 && !leftoversTaken) {
       bufferedRecords += left;
       bufferedTokens += leftTokens;
       flushPending = true;

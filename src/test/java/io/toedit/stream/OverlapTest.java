@@ -240,6 +240,38 @@ class OverlapTest {
     }
   }
 
+  /** Records a flush left for later (its time budget) go into the next micro-batch, each edited once. */
+  @Test
+  void shouldScoreWhatAFlushLeftInTheNextMicroBatchOnce() throws Exception {
+    GatedScorer scorer = new GatedScorer();
+    scorer.sleepMs = 30;
+    scorer.open();
+    PipelineConfig config = PipelineConfig.defaults().with("toedit.microbatch.flush.max.ms", "70")
+        .with("toedit.microbatch.max.records", "8").with("toedit.microbatch.max.latency.ms", "60000");
+    PipelineStats stats = new PipelineStats();
+    int n = 64;
+    try (TopologyTestDriver d = driver(config, scorer, stats)) {
+      TestInputTopic<byte[], byte[]> in = BackPressureTest.input(d, config);
+      TestOutputTopic<String, EditedDocument> edited = d.createOutputTopic(config.editedTopic(),
+          new StringDeserializer(), AvroSerde.edited().deserializer());
+      List<String> keys = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        in.pipeInput(utf8("k" + i), ToEditTopologyTest.json("k" + i, "Lily sah " + i + " Frösche am Teich."));
+        keys.addAll(edited.readRecordsToList().stream().map(TestRecord::key).toList());
+      }
+      ToEditTopologyTest.drain(d, config, () -> {
+        keys.addAll(edited.readRecordsToList().stream().map(TestRecord::key).toList());
+        return keys.size() >= n;
+      });
+      assertEquals(n, keys.size());
+      assertEquals(n, new java.util.HashSet<>(keys).size(), "each record edited once: " + keys);
+      assertTrue(scorer.callTokens.size() > n / 8 + 1, "flushes left records for later: " + scorer.callTokens.size()
+          + " calls");
+      assertEquals(0, entries(d.getKeyValueStore(ToEditTopology.BUFFER_STORE)));
+      assertEquals(0, stats.snapshot().buffered());
+    }
+  }
+
   @Test
   void shouldLeaveAMicroBatchInFlightInTheBufferWhenTheTaskClosesOrCrashes() throws Exception {
     PipelineConfig config = PipelineConfig.defaults().with("toedit.microbatch.max.records", "2")
