@@ -126,7 +126,11 @@ public final class DocumentEditor {
     return scorer.modelId();
   }
 
-  /** One outcome per input document, in input order. Never throws for a single bad document. */
+  /**
+   * One outcome per input document, in input order. Never throws for a single bad document. A document
+   * that carries its {@link SourceDocument#tokens() tokens} is not tokenized again: they must come from
+   * this editor's tokenizer.
+   */
   public List<DocumentOutcome> process(List<SourceDocument> documents) {
     int n = documents.size();
     DocumentOutcome[] outcomes = new DocumentOutcome[n];
@@ -138,9 +142,13 @@ public final class DocumentEditor {
         if (doc.text() == null) {
           throw new IllegalArgumentException("document '" + doc.id() + "' has no text");
         }
-        long t0 = System.nanoTime();
-        tokens[i] = tokenizer.encode(doc.text());
-        tokenizeNanos.add(System.nanoTime() - t0);
+        if (doc.tokens() != null) {
+          tokens[i] = doc.tokens(); // tokenized by the caller, with this editor's tokenizer
+        } else {
+          long t0 = System.nanoTime();
+          tokens[i] = tokenizer.encode(doc.text());
+          tokenizeNanos.add(System.nanoTime() - t0);
+        }
         toScore.add(i);
       } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
         outcomes[i] = DocumentOutcome.failed(doc.id(), null, e, "tokenize");

@@ -40,6 +40,8 @@ import org.slf4j.LoggerFactory;
  * @param punctuateIntervalMs how often the wall-clock punctuator checks the oldest buffered record
  * @param batchParallelism documents of one micro-batch edited concurrently (each document is scored
  *     in its own call, see {@code DocumentEditor}); 0 means one per available core
+ * @param overlap score a full micro-batch in the background while the stream thread reads and
+ *     tokenizes the next one (at most one in flight per task); false scores on the stream thread
  * @param drift the {@code toedit.drift.*} settings of the windowed drift statistics
  * @param outputFormat {@code avro} (single-object encoding) or {@code json} (one UTF-8 object per
  *     record, same fields) for the edited, scored and dead-letter topics
@@ -67,7 +69,7 @@ import org.slf4j.LoggerFactory;
 public record PipelineConfig(String inputTopic, String editedTopic, String scoredTopic, boolean scoredEnabled,
     boolean scoredTopK, String deadLetterTopic, String inputFormat, int maxChars, boolean requireKey,
     boolean includeOriginal, int batchMaxTokens, long batchMaxLatencyMs, int batchMaxRecords,
-    long punctuateIntervalMs, int batchParallelism, DriftStreamConfig drift, String outputFormat,
+    long punctuateIntervalMs, int batchParallelism, boolean overlap, DriftStreamConfig drift, String outputFormat,
     int maxRecordBytes, int dlqMaxValueBytes, String scoringMode, int scoreRetries, long scoreRetryBackoffMs,
     int brokenModelAfter, double flushFraction, long flushMaxMs, DriftClock driftClock) {
 
@@ -104,6 +106,7 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
     k.put("toedit.microbatch.max.records", "512");
     k.put("toedit.microbatch.punctuate.interval.ms", "50");
     k.put("toedit.microbatch.parallelism", "0");
+    k.put("toedit.microbatch.overlap", "true");
     k.put("toedit.microbatch.flush.fraction", "0.25");
     k.put("toedit.microbatch.flush.max.ms", "0");
     k.put("toedit.scoring.mode", SCORING_BATCHED);
@@ -211,6 +214,7 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
         bool(v, "toedit.output.include.original"), integer(v, "toedit.microbatch.max.tokens"),
         longValue(v, "toedit.microbatch.max.latency.ms"), integer(v, "toedit.microbatch.max.records"),
         longValue(v, "toedit.microbatch.punctuate.interval.ms"), integer(v, "toedit.microbatch.parallelism"),
+        bool(v, "toedit.microbatch.overlap"),
         DriftStreamConfig.fromProperties(props), v.get("toedit.output.format").toLowerCase(Locale.ROOT),
         integer(v, "toedit.output.max.record.bytes"), integer(v, "toedit.dlq.max.value.bytes"),
         v.get("toedit.scoring.mode").toLowerCase(Locale.ROOT), integer(v, "toedit.score.retries"),
@@ -237,6 +241,7 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
     p.setProperty("toedit.microbatch.max.records", Integer.toString(batchMaxRecords));
     p.setProperty("toedit.microbatch.punctuate.interval.ms", Long.toString(punctuateIntervalMs));
     p.setProperty("toedit.microbatch.parallelism", Integer.toString(batchParallelism));
+    p.setProperty("toedit.microbatch.overlap", Boolean.toString(overlap));
     p.setProperty("toedit.microbatch.flush.fraction", Double.toString(flushFraction));
     p.setProperty("toedit.microbatch.flush.max.ms", Long.toString(flushMaxMs));
     p.setProperty("toedit.scoring.mode", scoringMode);

@@ -91,9 +91,21 @@ public final class ToEditTopology {
           });
       pool.allowCoreThreadTimeOut(true);
     }
+    // Background scoring of full micro-batches (toedit.microbatch.overlap): one thread per task with a
+    // micro-batch in flight, shared by every task of this process; daemon threads, as above.
+    java.util.concurrent.ExecutorService flushExecutor = null;
+    if (config.overlap()) {
+      java.util.concurrent.atomic.AtomicInteger flushThreads = new java.util.concurrent.atomic.AtomicInteger();
+      flushExecutor = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "toedit-flush-" + flushThreads.incrementAndGet());
+        t.setDaemon(true);
+        return t;
+      });
+    }
     Topology topology = new Topology();
     topology.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), config.inputTopic());
-    topology.addProcessor(PROCESSOR, new BatchSupplier(config, tokenizer, documentEditor, modelId, stats, pool), SOURCE);
+    topology.addProcessor(PROCESSOR, new BatchSupplier(config, tokenizer, documentEditor, modelId, stats, pool,
+        flushExecutor), SOURCE);
     // The processor forwards encoded values (it checks their size before the send, see OutputRecords).
     topology.addSink(MicroBatchProcessor.EDITED_SINK, config.editedTopic(), new StringSerializer(),
         new ByteArraySerializer(), PROCESSOR);
@@ -134,12 +146,13 @@ public final class ToEditTopology {
   }
 
   private record BatchSupplier(PipelineConfig config, TextTokenizer tokenizer, DocumentEditor documentEditor,
-      String modelId, PipelineStats stats, java.util.concurrent.ExecutorService pool)
+      String modelId, PipelineStats stats, java.util.concurrent.ExecutorService pool,
+      java.util.concurrent.ExecutorService flushExecutor)
       implements ProcessorSupplier<byte[], byte[], Object, Object> {
 
     @Override
     public Processor<byte[], byte[], Object, Object> get() {
-      return new MicroBatchProcessor(config, tokenizer, documentEditor, modelId, stats, pool);
+      return new MicroBatchProcessor(config, tokenizer, documentEditor, modelId, stats, pool, flushExecutor);
     }
 
     @Override

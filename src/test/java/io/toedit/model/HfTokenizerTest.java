@@ -216,6 +216,57 @@ class HfTokenizerTest {
     }
   }
 
+  /** Texts whose ids and spans both encode paths must agree on (corpus, scripts, NFD input, odd characters). */
+  static java.util.List<String> pathTexts() throws Exception {
+    java.util.List<String> texts = new java.util.ArrayList<>(java.util.List.of("", " ", "a", "  two  spaces ",
+        "Lily saw a café — 猫 😀 and 𝔘 too!", "cafe\u0301 nai\u0308ve (NFD)", "lone \uD800 surrogate",
+        "tabs\tand\nnew lines\r\n", "\u0000 nul and \uFEFF BOM", "ÅÄÖ ß Ω Я ع क 한국어 🇩🇪 👩‍👩‍👧"));
+    ObjectMapper json = new ObjectMapper();
+    for (JsonNode t : json.readTree(Path.of("src/test/resources/golden/golden.json").toFile()).path("texts")) {
+      texts.add(t.path("text").asText());
+    }
+    for (String line : Files.readAllLines(Path.of("src/test/resources/models/synthetic/texts.jsonl"))) {
+      if (!line.isBlank()) {
+        texts.add(json.readTree(line).path("text").asText());
+      }
+    }
+    try (var in = new java.util.zip.GZIPInputStream(
+        Files.newInputStream(Path.of("src/test/resources/corpora/tinystories_valid.jsonl.gz")));
+        var r = new java.io.BufferedReader(new java.io.InputStreamReader(in, java.nio.charset.StandardCharsets.UTF_8))) {
+      String line;
+      for (int i = 0; i < 100 && (line = r.readLine()) != null; i++) {
+        texts.add(json.readTree(line).path("text").asText());
+      }
+    }
+    return texts;
+  }
+
+  static void assertSamePaths(HfTokenizer t, java.util.List<String> texts) {
+    assertTrue(t.direct(), "DJL prepares the text in no way here, so encode calls the native encode directly");
+    for (String text : texts) {
+      Tokenized fast = t.encode(text);
+      Tokenized djl = t.encodeThroughDjl(text);
+      assertArrayEquals(djl.ids(), fast.ids(), "ids of " + text);
+      assertArrayEquals(djl.charStart(), fast.charStart(), "span starts of " + text);
+      assertArrayEquals(djl.charEnd(), fast.charEnd(), "span ends of " + text);
+    }
+    assertThrows(NullPointerException.class, () -> t.encode(null));
+  }
+
+  @Test
+  void directEncodeShouldGiveDjlsIdsAndSpans() throws Exception {
+    assertSamePaths(tok, pathTexts());
+  }
+
+  /** The Qwen3 tokenizer normalises (NFC): NFD input takes the character-offset spans of the native encoding. */
+  @Test
+  void directEncodeShouldGiveDjlsIdsAndSpansWhenTheTokenizerNormalises(@TempDir Path tmp) throws Exception {
+    Path dir = SyntheticModels.tokenizerFolder(tmp, "qwen3-tiny");
+    try (HfTokenizer t = HfTokenizer.open(dir)) {
+      assertSamePaths(t, pathTexts());
+    }
+  }
+
   @Test
   void shouldNameTheMissingFile() {
     var e = assertThrows(IllegalArgumentException.class, () -> HfTokenizer.open(Path.of("no/such/dir")));

@@ -163,4 +163,25 @@ class DocumentEditorTest {
     assertEquals(whole, single);
     assertEquals(whole, reversed);
   }
+  @Test
+  void shouldUseTheTokensADocumentCarries() {
+    List<SourceDocument> plain = docs(4);
+    List<SourceDocument> carried = new ArrayList<>();
+    for (SourceDocument d : plain) {
+      carried.add(new SourceDocument(d.id(), d.text(), tokenizer.encode(d.text())));
+    }
+    // "BOOM" would fail the explosive tokenizer: carried tokens are not tokenized again.
+    String boom = "BOOM goes the drum.";
+    carried.add(new SourceDocument("boom", boom, tokenizer.encode(boom)));
+    DocumentEditor editor = editor(FakeScorer.bigram(tokenizer.vocabulary().size()));
+    List<DocumentOutcome> expected = editor.process(plain);
+    List<DocumentOutcome> got = editor.process(carried);
+    for (int i = 0; i < plain.size(); i++) {
+      assertEquals(expected.get(i).result().text(), got.get(i).result().text());
+      assertEquals(expected.get(i).result().edits(), got.get(i).result().edits());
+    }
+    assertTrue(got.get(plain.size()).ok(), () -> String.valueOf(got.get(plain.size()).failure()));
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> new SourceDocument("x", "one text", tokenizer.encode("another text")));
+  }
 }

@@ -35,9 +35,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Back-pressure: however slow the model, the micro-batch buffer never holds more than one token
- * budget plus one record (or {@code toedit.batch.max.records}), because scoring runs on the stream
- * thread and blocks further input; and a buffer over the token budget is scored in budget-sized
- * chunks, never as one oversized forward batch.
+ * budget plus one record (or {@code toedit.batch.max.records}) when scoring runs on the stream thread
+ * (the overlap, up to two, is in {@link OverlapTest}), because scoring blocks further input; and a
+ * buffer over the token budget is scored in passes that close once they reach the budget, as a
+ * micro-batch does: never more than the budget plus one record in one call.
  */
 class BackPressureTest {
 
@@ -117,8 +118,8 @@ class BackPressureTest {
       assertTrue(maxTokens < budget, "buffer held " + maxTokens + " tokens between records, budget " + budget);
       assertTrue(scorer.callTokens.size() >= n / maxRecords, "scored in many small calls: " + scorer.callTokens);
       for (int t : scorer.callTokens) {
-        assertTrue(t <= budget, "a scoring call of " + t + " tokens exceeds the budget " + budget
-            + " (longest record " + longest + ")");
+        assertTrue(t < budget + longest, "a scoring call of " + t + " tokens exceeds a micro-batch: the budget "
+            + budget + " plus one record (longest record " + longest + ")");
       }
     }
   }
@@ -179,10 +180,72 @@ class BackPressureTest {
       // The first pass holds one document (the scorer's speed is not measured yet), the shortest; the
       // rest of the length-sorted buffer fits the budget and goes in one call.
       assertEquals(List.of(c, a + b), scorer.callTokens);
+      // Measured now: a full micro-batch (the budget plus the record that crossed it) is one call.
+      input.pipeInput(utf8("a2"), ToEditTopologyTest.json("a2", TEXTS.get(1)));
+      input.pipeInput(utf8("b2"), ToEditTopologyTest.json("b2", TEXTS.get(4)));
+      input.pipeInput(utf8("c2"), ToEditTopologyTest.json("c2", TEXTS.get(0)));
+      assertEquals(List.of(c, a + b, a + b + c), scorer.callTokens);
       TestOutputTopic<String, EditedDocument> edited = driver.createOutputTopic(config.editedTopic(),
           new StringDeserializer(), AvroSerde.edited().deserializer());
-      assertEquals(3, edited.readRecordsToList().size());
+      assertEquals(6, edited.readRecordsToList().size());
     }
+  }
+
+  /** A buffer of several micro-batches (restored after a restart) is scored in passes that each close at the budget. */
+  @Test
+  void shouldScoreABufferOfSeveralMicroBatchesInPassesThatCloseAtTheBudget() {
+    int budget = 100;
+    PipelineConfig config = PipelineConfig.defaults().with("toedit.microbatch.max.tokens", Integer.toString(budget))
+        .with("toedit.microbatch.max.latency.ms", "1000");
+    org.apache.kafka.streams.state.KeyValueStore<Bytes, byte[]> store =
+        org.apache.kafka.streams.state.Stores.keyValueStoreBuilder(
+            org.apache.kafka.streams.state.Stores.inMemoryKeyValueStore(ToEditTopology.BUFFER_STORE),
+            org.apache.kafka.common.serialization.Serdes.Bytes(),
+            org.apache.kafka.common.serialization.Serdes.ByteArray()).withLoggingDisabled().build();
+    org.apache.kafka.streams.processor.api.MockProcessorContext<Object, Object> context =
+        new org.apache.kafka.streams.processor.api.MockProcessorContext<>();
+    context.setCurrentSystemTimeMs(1_000L);
+    store.init(context.getStateStoreContext(), store);
+    context.addStateStore(store);
+    int total = 0;
+    for (int i = 0; i < 20; i++) {
+      String id = "r" + i;
+      String text = TEXTS.get(i % TEXTS.size()) + " #" + i;
+      int tokens = tokenizer.encode(text).length();
+      total += tokens;
+      BufferedRecord r = new BufferedRecord(config.inputTopic(), 0, i, 1L, utf8(id), ToEditTopologyTest.json(id, text),
+          tokens);
+      store.put(Bytes.wrap(r.storeKey()), r.encode());
+    }
+    assertTrue(total > 4 * budget, "several micro-batches: " + total);
+    List<List<Integer>> calls = new CopyOnWriteArrayList<>();
+    Scorer recording = new ForwardingScorer(FakeScorer.everyNth(tokenizer.vocabulary().size(), 3, Set.of())) {
+      @Override
+      public List<TokenScores> score(List<int[]> sequences) {
+        calls.add(sequences.stream().map(s -> s.length).toList());
+        return inner.score(sequences);
+      }
+    };
+    io.toedit.pipeline.DocumentEditor editor = new io.toedit.pipeline.DocumentEditor(tokenizer, recording,
+        new io.toedit.edit.Editor(EditConfig.defaults(), tokenizer.vocabulary()));
+    MicroBatchProcessor processor = new MicroBatchProcessor(config, tokenizer, editor, recording.modelId(),
+        new PipelineStats());
+    processor.init(context);
+    context.scheduledPunctuators().get(0).getPunctuator().punctuate(1_000L + config.batchMaxLatencyMs());
+    assertEquals(1, calls.get(0).size(), "the first pass holds one document");
+    int scored = 0;
+    for (int k = 0; k < calls.size(); k++) {
+      List<Integer> call = calls.get(k);
+      int tokens = call.stream().mapToInt(Integer::intValue).sum();
+      scored += tokens;
+      int last = call.get(call.size() - 1); // the longest: a pass is length-sorted
+      assertTrue(tokens - last < budget, "pass " + k + " " + call + " went on after reaching the budget " + budget);
+      if (k > 0 && k < calls.size() - 1) {
+        assertTrue(tokens >= budget, "pass " + k + " " + call + " closed before reaching the budget " + budget);
+      }
+    }
+    assertEquals(total, scored, "every record scored once");
+    assertEquals(0, store.approximateNumEntries());
   }
 
   TopologyTestDriver driver(PipelineConfig config, Scorer scorer) {
@@ -191,7 +254,8 @@ class BackPressureTest {
     p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:9");
     p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-    return new TopologyTestDriver(ToEditTopology.build(config, tokenizer, scorer, EditConfig.defaults()), p, T0);
+    return new TopologyTestDriver(ToEditTopology.build(ToEditTopologyTest.onStreamThread(config), tokenizer, scorer,
+        EditConfig.defaults()), p, T0);
   }
 
   static TestInputTopic<byte[], byte[]> input(TopologyTestDriver driver, PipelineConfig config) {

@@ -31,8 +31,9 @@ import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.test.TestRecord;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The stream path with the real Qwen3 tokenizer (byte-level BPE) gives the same bytes as the batch
@@ -45,8 +46,10 @@ class ByteLevelStreamTest {
   @TempDir
   Path tmp;
 
-  @Test
-  void streamShouldWriteTheSameBytesAsEdit() throws Exception {
+  /** With scoring on the stream thread and in the background ({@code toedit.microbatch.overlap}). */
+  @ParameterizedTest
+  @ValueSource(booleans = {false, true})
+  void streamShouldWriteTheSameBytesAsEdit(boolean overlap) throws Exception {
     EditConfig config = EditConfig.defaults().withThreshold(0.0, true).withExcludeOriginal(true);
     ObjectMapper json = new ObjectMapper();
     List<String> lines = Files.readAllLines(Path.of("src/test/resources/corpora/mixed_script.jsonl"));
@@ -70,7 +73,8 @@ class ByteLevelStreamTest {
       }
       // run: the topology
       PipelineConfig cfg = PipelineConfig.defaults().with("toedit.batch.max.tokens", "100000")
-          .with("toedit.batch.max.latency.ms", "1000").with("toedit.batch.punctuate.interval.ms", "100");
+          .with("toedit.batch.max.latency.ms", "1000").with("toedit.batch.punctuate.interval.ms", "100")
+          .with("toedit.microbatch.overlap", Boolean.toString(overlap));
       Properties p = new Properties();
       p.put(StreamsConfig.APPLICATION_ID_CONFIG, "toedit-byte-level-test");
       p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:9");
@@ -85,7 +89,11 @@ class ByteLevelStreamTest {
           input.pipeInput(new TestRecord<>(id.getBytes(StandardCharsets.UTF_8), l.getBytes(StandardCharsets.UTF_8), T0));
         }
         d.advanceWallClockTime(Duration.ofMillis(2000));
-        List<EditedDocument> docs = edited.readValuesToList();
+        List<EditedDocument> docs = new java.util.ArrayList<>(edited.readValuesToList());
+        ToEditTopologyTest.drain(d, cfg, () -> {
+          docs.addAll(edited.readValuesToList());
+          return docs.size() >= lines.size();
+        });
         assertEquals(lines.size(), docs.size());
         int changed = 0;
         for (EditedDocument doc : docs) {

@@ -93,7 +93,8 @@ class FailureAndSizeTest {
     p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:9");
     p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-    return new TopologyTestDriver(ToEditTopology.build(config, tokenizer, scorer, EditConfig.defaults()), p, T0);
+    return new TopologyTestDriver(ToEditTopology.build(ToEditTopologyTest.onStreamThread(config), tokenizer, scorer,
+        EditConfig.defaults()), p, T0);
   }
 
   static TestInputTopic<byte[], byte[]> input(TopologyTestDriver d, PipelineConfig c) {

@@ -156,7 +156,8 @@ class HostileInputTest {
     PipelineConfig config = PipelineConfig.defaults().with("toedit.batch.max.latency.ms", "1000")
         .with("toedit.output.max.record.bytes", "8388608");
     try (TopologyTestDriver driver = new TopologyTestDriver(
-        ToEditTopology.build(config, tokenizer, scorer, EditConfig.defaults()), props(), T0)) {
+        ToEditTopology.build(ToEditTopologyTest.onStreamThread(config), tokenizer, scorer, EditConfig.defaults()),
+        props(), T0)) {
       TestInputTopic<byte[], byte[]> input = driver.createInputTopic(config.inputTopic(), new ByteArraySerializer(),
           new ByteArraySerializer(), T0, Duration.ofMillis(1));
       TestOutputTopic<String, EditedDocument> edited = driver.createOutputTopic(config.editedTopic(),

@@ -88,9 +88,39 @@ class ToEditTopologyTest {
     driver = newDriver(cfg, scorer);
   }
 
+  /**
+   * {@code cfg} with scoring on the stream thread ({@code toedit.microbatch.overlap=false}): the outputs
+   * of a flush are there right after the record or punctuation that triggered it, which the
+   * TopologyTestDriver tests assert. The overlap has its own tests ({@link OverlapTest}, and the
+   * stream tests of the ITs on a real broker run the default).
+   */
+  static PipelineConfig onStreamThread(PipelineConfig cfg) {
+    return cfg.with("toedit.microbatch.overlap", "false");
+  }
+
+  /**
+   * Advances the wall clock one punctuation interval at a time (so a micro-batch scored in the
+   * background is forwarded once it is done) until {@code done} holds; fails after 30 s.
+   */
+  static void drain(TopologyTestDriver d, PipelineConfig cfg, java.util.function.BooleanSupplier done) {
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (!done.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("the stream did not finish within 30 s");
+      }
+      d.advanceWallClockTime(Duration.ofMillis(cfg.punctuateIntervalMs()));
+      try {
+        Thread.sleep(2);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+    }
+  }
+
   TopologyTestDriver newDriver(PipelineConfig cfg, FakeScorer s) {
     TopologyTestDriver d = new TopologyTestDriver(
-        ToEditTopology.build(cfg, tokenizer, s, EditConfig.defaults()), streamsProps(), T0);
+        ToEditTopology.build(onStreamThread(cfg), tokenizer, s, EditConfig.defaults()), streamsProps(), T0);
     input = d.createInputTopic(cfg.inputTopic(), new ByteArraySerializer(), new ByteArraySerializer(), T0,
         Duration.ofMillis(1));
     edited = d.createOutputTopic(cfg.editedTopic(), new StringDeserializer(), AvroSerde.edited().deserializer());
@@ -427,6 +457,85 @@ class ToEditTopologyTest {
         documents.stream().map(f -> f.childName().orElseThrow()).toList());
     assertEquals(2, restarted.batchSizes.stream().mapToInt(Integer::intValue).sum());
     assertTrue(crashed.batchSizes.isEmpty());
+    assertEquals(0, store.approximateNumEntries());
+  }
+
+  /** The bundled tokenizer, counting how often each text is encoded. */
+  static final class CountingTokenizer implements TextTokenizer {
+    final Map<String, Integer> encoded = new java.util.concurrent.ConcurrentHashMap<>();
+
+    @Override
+    public io.toedit.text.Tokenized encode(String text) {
+      encoded.merge(text, 1, Integer::sum);
+      return tokenizer.encode(text);
+    }
+
+    @Override
+    public io.toedit.text.Vocabulary vocabulary() {
+      return tokenizer.vocabulary();
+    }
+
+    @Override
+    public void close() {
+    }
+  }
+
+  @Test
+  void shouldTokenizeEachRecordOnceAndGiveTheSameEdits() {
+    CountingTokenizer counting = new CountingTokenizer();
+    config = smallBatches();
+    scorer = FakeScorer.everyNth(tokenizer.vocabulary().size(), 3, Set.of());
+    driver = new TopologyTestDriver(ToEditTopology.build(onStreamThread(config), counting, scorer,
+        EditConfig.defaults()), streamsProps(), T0);
+    input = driver.createInputTopic(config.inputTopic(), new ByteArraySerializer(), new ByteArraySerializer(), T0,
+        Duration.ofMillis(1));
+    edited = driver.createOutputTopic(config.editedTopic(), new StringDeserializer(),
+        AvroSerde.edited().deserializer());
+    for (int i = 0; i < TEXTS.size(); i++) {
+      pipe("doc-" + i, TEXTS.get(i), i);
+    }
+    advance(2000);
+    List<EditedDocument> out = edited.readValuesToList();
+    assertEquals(TEXTS.size(), out.size());
+    for (String text : TEXTS) {
+      assertEquals(1, counting.encoded.get(text), "tokenized once in the stream: " + text);
+    }
+    DocumentEditor batch = new DocumentEditor(tokenizer, scorer, new Editor(EditConfig.defaults(),
+        tokenizer.vocabulary()));
+    for (int i = 0; i < TEXTS.size(); i++) {
+      DocumentOutcome expected = batch.process(List.of(new SourceDocument("doc-" + i, TEXTS.get(i)))).get(0);
+      assertArrayEquals(utf8(expected.result().text()), utf8(out.get(i).getText()));
+      assertEquals(expected.result().edits().size(), out.get(i).getEdits().size());
+    }
+  }
+
+  /** Streams initialises the same processor again when it revives a task: the buffer is counted once. */
+  @Test
+  void shouldCountTheBufferOnceWhenInitialisedAgain() {
+    PipelineConfig cfg = smallBatches();
+    KeyValueStore<Bytes, byte[]> store = Stores.keyValueStoreBuilder(
+        Stores.inMemoryKeyValueStore(ToEditTopology.BUFFER_STORE), Serdes.Bytes(), Serdes.ByteArray())
+        .withLoggingDisabled().build();
+    MockProcessorContext<Object, Object> context = new MockProcessorContext<>();
+    context.setCurrentSystemTimeMs(1_000L);
+    store.init(context.getStateStoreContext(), store);
+    context.addStateStore(store);
+    FakeScorer s = FakeScorer.everyNth(tokenizer.vocabulary().size(), 3, Set.of());
+    PipelineStats stats = new PipelineStats();
+    DocumentEditor de = new DocumentEditor(tokenizer, s, new Editor(EditConfig.defaults(), tokenizer.vocabulary()));
+    MicroBatchProcessor p = new MicroBatchProcessor(cfg, tokenizer, de, s.modelId(), stats);
+    p.init(context);
+    context.setRecordMetadata(cfg.inputTopic(), 0, 7L);
+    p.process(new Record<>(utf8("a"), json("a", TEXTS.get(0)), 1L));
+    context.setRecordMetadata(cfg.inputTopic(), 0, 8L);
+    p.process(new Record<>(utf8("b"), json("b", TEXTS.get(1)), 2L));
+    p.close();
+    p.init(context);
+    assertEquals(2, stats.snapshot().buffered());
+    context.scheduledPunctuators().get(context.scheduledPunctuators().size() - 1).getPunctuator()
+        .punctuate(1_000L + cfg.batchMaxLatencyMs());
+    assertEquals(2, s.batchSizes.stream().mapToInt(Integer::intValue).sum(), "each record scored once");
+    assertEquals(0, stats.snapshot().buffered());
     assertEquals(0, store.approximateNumEntries());
   }
 

@@ -2,7 +2,6 @@ package io.toedit.stream.drift;
 
 import io.toedit.drift.DocumentObservation;
 import io.toedit.drift.StreamKind;
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -99,46 +98,95 @@ public record ObservationBatch(String source, StreamKind stream, List<DocumentOb
   }
 
   public byte[] encode() {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(256);
-    out.writeBytes(MAGIC);
-    out.write(VERSION);
-    out.write(0);
-    out.write(0);
-    out.write(0);
     byte[] src = source.getBytes(StandardCharsets.UTF_8);
-    varint(out, src.length);
-    out.writeBytes(src);
-    out.write(stream.ordinal());
-    varint(out, documents.size());
-    ByteBuffer scratch = ByteBuffer.allocate(8).order(ByteOrder.BIG_ENDIAN);
+    int size = 32 + src.length;
     for (DocumentObservation d : documents) {
-      out.write(scratch.clear().putLong(d.timestampMs()).array(), 0, 8);
+      int tokens = d.tokenIds().length;
+      size += 48 + 5 * tokens + (d.tokenProbs() == null ? 0 : 4 * d.tokenProbs().length);
+    }
+    Out out = new Out(size);
+    out.bytes(MAGIC);
+    out.b(VERSION);
+    out.b(0);
+    out.b(0);
+    out.b(0);
+    out.varint(src.length);
+    out.bytes(src);
+    out.b(stream.ordinal());
+    out.varint(documents.size());
+    for (DocumentObservation d : documents) {
+      out.int64(d.timestampMs());
       int[] ids = d.tokenIds();
-      varint(out, ids.length);
+      out.varint(ids.length);
       for (int id : ids) {
-        varint(out, id);
+        out.varint(id);
       }
       float[] probs = d.tokenProbs();
-      out.write(probs == null ? 0 : 1);
+      out.b(probs == null ? 0 : 1);
       if (probs != null) {
-        ByteBuffer fb = ByteBuffer.allocate(4 * probs.length).order(ByteOrder.BIG_ENDIAN);
         for (float p : probs) {
-          fb.putFloat(p);
+          out.int32(Float.floatToRawIntBits(p));
         }
-        out.writeBytes(fb.array());
       }
-      varint(out, d.overThreshold());
-      varint(out, d.changed());
-      varint(out, d.deleted());
-      varint(out, d.predictedTokens());
-      out.write(scratch.clear().putDouble(d.nllSum()).array(), 0, 8);
+      out.varint(d.overThreshold());
+      out.varint(d.changed());
+      out.varint(d.deleted());
+      out.varint(d.predictedTokens());
+      out.int64(Double.doubleToRawLongBits(d.nllSum()));
     }
     CRC32 crc = new CRC32();
-    byte[] body = out.toByteArray();
-    crc.update(body);
-    ByteBuffer all = ByteBuffer.allocate(body.length + 4).order(ByteOrder.BIG_ENDIAN);
-    all.put(body).putInt((int) crc.getValue());
-    return all.array();
+    crc.update(out.buf, 0, out.n);
+    out.int32((int) crc.getValue());
+    return out.n == out.buf.length ? out.buf : java.util.Arrays.copyOf(out.buf, out.n);
+  }
+
+  /** A growable big-endian byte buffer (the encoding writes one varint per token: no stream per byte). */
+  private static final class Out {
+    byte[] buf;
+    int n;
+
+    Out(int capacity) {
+      buf = new byte[Math.max(16, capacity)];
+    }
+
+    private void room(int k) {
+      if (n + k > buf.length) {
+        buf = java.util.Arrays.copyOf(buf, Math.max(n + k, 2 * buf.length));
+      }
+    }
+
+    void b(int v) {
+      room(1);
+      buf[n++] = (byte) v;
+    }
+
+    void bytes(byte[] b) {
+      room(b.length);
+      System.arraycopy(b, 0, buf, n, b.length);
+      n += b.length;
+    }
+
+    void int32(int v) {
+      room(4);
+      buf[n++] = (byte) (v >>> 24);
+      buf[n++] = (byte) (v >>> 16);
+      buf[n++] = (byte) (v >>> 8);
+      buf[n++] = (byte) v;
+    }
+
+    void int64(long v) {
+      int32((int) (v >>> 32));
+      int32((int) v);
+    }
+
+    void varint(long v) {
+      room(10);
+      while ((v & ~0x7FL) != 0) {
+        buf[n++] = (byte) ((v & 0x7F) | 0x80);
+        v >>>= 7;
+      }
+      buf[n++] = (byte) v;
+    }
   }
 
   /** Reads {@link #encode()} output; throws {@link SerializationException} on damaged input. */
@@ -221,14 +269,6 @@ public record ObservationBatch(String source, StreamKind stream, List<DocumentOb
 
   private static SerializationException corrupt(String what) {
     return new SerializationException("Corrupt drift observation batch: " + what);
-  }
-
-  private static void varint(ByteArrayOutputStream out, long v) {
-    while ((v & ~0x7FL) != 0) {
-      out.write((int) ((v & 0x7F) | 0x80));
-      v >>>= 7;
-    }
-    out.write((int) v);
   }
 
   private static long readVarint(ByteBuffer buf, long max, String what) {

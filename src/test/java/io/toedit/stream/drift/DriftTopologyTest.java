@@ -102,8 +102,9 @@ class DriftTopologyTest {
     p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:9");
     p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-    driver = new TopologyTestDriver(ToEditTopology.build(cfg, tokenizer, scorer, EditConfig.defaults()), p,
-        Instant.ofEpochMilli(T0));
+    // Scoring on the stream thread: the observations of a flush are there right after it.
+    driver = new TopologyTestDriver(ToEditTopology.build(cfg.with("toedit.microbatch.overlap", "false"), tokenizer,
+        scorer, EditConfig.defaults()), p, Instant.ofEpochMilli(T0));
     DriftStreamConfig d = cfg.drift();
     observations = driver.createInputTopic(d.observationsTopic(), new StringSerializer(),
         ObservationBatch.serde().serializer());
