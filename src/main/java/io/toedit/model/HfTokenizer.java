@@ -15,6 +15,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.Supplier;
 
 /**
  * A Hugging Face {@code tokenizer.json} through DJL's tokenizers binding, with truncation off
@@ -135,19 +136,7 @@ public final class HfTokenizer implements TextTokenizer {
     TokenizersLibrary lib = TokenizersLibrary.LIB;
     long enc = lib.encode(tokenizer.getHandle(), text, addSpecialTokens);
     try {
-      long[] raw = lib.getTokenIds(enc);
-      int n = raw.length + 1;
-      int[] ids = new int[n];
-      int[] start = new int[n];
-      int[] end = new int[n];
-      ids[0] = vocabulary.bosId();
-      for (int i = 0; i < raw.length; i++) {
-        ids[i + 1] = Math.toIntExact(raw[i]);
-      }
-      if (!byteSpans(text, ids, start, end)) {
-        djlSpans(text, lib.getTokenCharSpans(enc), start, end);
-      }
-      return new Tokenized(text, ids, start, end);
+      return tokenized(text, lib.getTokenIds(enc), () -> lib.getTokenCharSpans(enc));
     } finally {
       lib.deleteEncoding(enc);
     }
@@ -156,7 +145,11 @@ public final class HfTokenizer implements TextTokenizer {
   /** {@link #encode} through DJL's {@code HuggingFaceTokenizer.encode} (every field of the encoding copied). */
   Tokenized encodeThroughDjl(String text) {
     Encoding enc = tokenizer.encode(text);
-    long[] raw = enc.getIds();
+    return tokenized(text, enc.getIds(), enc::getCharTokenSpans);
+  }
+
+  /** BOS then {@code raw}; spans from the token bytes, or from the encoding's char spans when those disagree. */
+  private Tokenized tokenized(String text, long[] raw, Supplier<CharSpan[]> charSpans) {
     int n = raw.length + 1;
     int[] ids = new int[n];
     int[] start = new int[n];
@@ -166,7 +159,7 @@ public final class HfTokenizer implements TextTokenizer {
       ids[i + 1] = Math.toIntExact(raw[i]);
     }
     if (!byteSpans(text, ids, start, end)) {
-      djlSpans(text, enc.getCharTokenSpans(), start, end);
+      djlSpans(text, charSpans.get(), start, end);
     }
     return new Tokenized(text, ids, start, end);
   }
