@@ -1,6 +1,7 @@
 package io.toedit.cli;
 
 import io.toedit.model.AttentionKernel;
+import io.toedit.model.ComputeDtype;
 import io.toedit.model.ModelSettings;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
@@ -60,6 +61,20 @@ public final class ModelOptions {
           + "head_dim a multiple of 8, sdpa on a GPU, else ndarray. Default: ${DEFAULT-VALUE}.")
   AttentionKernel attention;
 
+  @Option(names = "--dtype", paramLabel = "auto|float32|bfloat16|float16", defaultValue = "auto",
+      converter = DtypeConverter.class,
+      description = "Dtype of the weights and matrix products: float32, or bfloat16/float16 (norm statistics, "
+          + "RoPE, the residual stream, softmax and top-k stay float32; attention runs in sdpa). auto: bfloat16 "
+          + "on a GPU, float32 on a CPU. Default: ${DEFAULT-VALUE}.")
+  ComputeDtype dtype;
+
+  static final class DtypeConverter implements picocli.CommandLine.ITypeConverter<ComputeDtype> {
+    @Override
+    public ComputeDtype convert(String value) {
+      return ComputeDtype.parse(value);
+    }
+  }
+
   static final class AttentionConverter implements picocli.CommandLine.ITypeConverter<AttentionKernel> {
     @Override
     public AttentionKernel convert(String value) {
@@ -70,7 +85,7 @@ public final class ModelOptions {
   public ModelSettings toSettings() {
     int[] wt = workersAndThreads(workers, threads, Relauncher.float32WeightBytes(modelDir), D.workers());
     return new ModelSettings(modelDir, device, wt[0], wt[1], topK, maxBatchTokens, window, windowOverlap,
-        attentionBudget, attention);
+        attentionBudget, attention, dtype);
   }
 
   /**

@@ -13,9 +13,9 @@ public enum AttentionKernel {
   AUTO,
   /** Plain Java with the Vector API ({@link SimdAttention}); CPU only. */
   SIMD,
-  /** PyTorch's fused {@code scaled_dot_product_attention} through a TorchScript module, on float32 tensors
-   * (so PyTorch's flash kernels, which need F16/BF16 on CUDA, do not apply; on a CPU with {@code head_dim} 8
-   * it is no faster than {@link #NDARRAY}). */
+  /** PyTorch's fused {@code scaled_dot_product_attention} through a TorchScript module: on float32 tensors,
+   * or on 16-bit ones with a 16-bit {@link ComputeDtype} (where PyTorch's flash kernels apply on CUDA); on a CPU
+   * with {@code head_dim} 8 it is no faster than {@link #NDARRAY}. */
   SDPA,
   /** DJL NDArray operations: query-chunked matrix products, mask and softmax under the attention budget. */
   NDARRAY;

@@ -108,15 +108,17 @@ final class DjlScorer implements Scorer {
             + "-Dai.djl.pytorch.num_interop_threads=1): {}", e.getMessage());
       }
     }
-    AttentionKernel attention = resolve(s.attention(), dev, cfg.headDim());
+    boolean gpu = !Device.Type.CPU.equals(dev.getDeviceType());
+    ComputeDtype dtype = ComputeDtype.resolve(s.dtype(), gpu);
+    AttentionKernel attention = resolve(s.attention(), dev, cfg.headDim(), dtype);
     LOG.info("Scoring device {} (requested {}, Engine.getGpuCount() = {}, PyTorch {}); {} workers x {} intra-op "
-        + "threads; attention {} (requested {})", dev, s.device(), gpus, engine.getVersion(), s.workers(),
-        s.threadsPerWorker(), attention, s.attention());
+        + "threads; attention {} (requested {}); dtype {} (requested {})", dev, s.device(), gpus,
+        engine.getVersion(), s.workers(), s.threadsPerWorker(), attention, s.attention(), dtype, s.dtype());
     long loadStart = System.nanoTime();
     NDManager base = NDManager.newBaseManager(dev, "PyTorch");
     LlamaModel model;
     try {
-      model = new LlamaModel(dir, cfg, base, window, attention);
+      model = new LlamaModel(dir, cfg, base, window, attention, dtype);
       model.attentionThreads(s.threadsPerWorker());
     } catch (RuntimeException e) {
       base.close();
@@ -126,7 +128,9 @@ final class DjlScorer implements Scorer {
         cfg.modelType(), cfg.numLayers(), cfg.hiddenSize(), cfg.vocabSize(),
         (System.nanoTime() - loadStart) / 1_000_000, model.digest(), window);
     String name = s.modelDir() == null ? BundledModel.NAME : dir.toAbsolutePath().normalize().getFileName().toString();
-    return new DjlScorer(model, s, name + "@" + model.digest(), dev.toString(), window);
+    // a 16-bit pass gives other numbers than a float32 one on the same weights: the id says which ran
+    String id = name + "@" + model.digest() + (dtype.reduced() ? "+" + dtype : "");
+    return new DjlScorer(model, s, id, dev.toString(), window);
   }
 
   /**
@@ -168,6 +172,22 @@ final class DjlScorer implements Scorer {
    * a GPU PyTorch's fused SDPA. An explicit {@code simd} on a GPU is an error.
    */
   static AttentionKernel resolve(AttentionKernel requested, Device dev, int headDim) {
+    return resolve(requested, dev, headDim, ComputeDtype.FLOAT32);
+  }
+
+  /**
+   * As {@link #resolve(AttentionKernel, Device, int)} for a resolved dtype: a 16-bit dtype runs attention in
+   * PyTorch's sdpa inside each layer ({@link ReducedPrecision}), so {@code auto} is {@code sdpa} and an explicit
+   * {@code simd} or {@code ndarray} is an error.
+   */
+  static AttentionKernel resolve(AttentionKernel requested, Device dev, int headDim, ComputeDtype dtype) {
+    if (dtype.reduced()) {
+      if (requested == AttentionKernel.AUTO || requested == AttentionKernel.SDPA) {
+        return AttentionKernel.SDPA;
+      }
+      throw new IllegalArgumentException("dtype=" + dtype + " runs attention in PyTorch's sdpa; attention="
+          + requested + " computes in float32 (use attention=auto or sdpa, or dtype=float32)");
+    }
     boolean gpu = !Device.Type.CPU.equals(dev.getDeviceType());
     if (requested == AttentionKernel.SIMD && gpu) {
       throw new IllegalArgumentException("attention=simd runs on the CPU only; the scoring device is " + dev
@@ -192,6 +212,7 @@ final class DjlScorer implements Scorer {
     check(s.windowOverlap() >= 0, "windowOverlap must be >= 0, got " + s.windowOverlap());
     check(s.attentionBudget() >= 1, "attentionBudget must be >= 1, got " + s.attentionBudget());
     check(s.attention() != null, "attention kernel must be set (auto, simd, sdpa or ndarray)");
+    check(s.dtype() != null, "dtype must be set (auto, float32, bfloat16 or float16)");
   }
 
   private static void check(boolean ok, String message) {

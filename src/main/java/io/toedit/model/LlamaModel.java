@@ -30,6 +30,10 @@ import java.nio.file.Path;
  * is an error naming it. All weights live in the model's base manager and are read concurrently by every
  * worker; each forward pass keeps its temporaries in a sub-manager that it closes before returning plain
  * Java arrays.
+ *
+ * <p>With a 16-bit {@link ComputeDtype} the same folded weights are converted once and the layers, the
+ * embedding lookup and the head's products run in {@link ReducedPrecision} (the GPU path); the float32 NDArrays
+ * below are then null, except the final gain.
  */
 final class LlamaModel implements AutoCloseable {
 
@@ -79,6 +83,7 @@ final class LlamaModel implements AutoCloseable {
   static final float EXP_FLOOR = -87f;
   private final boolean hostTopK;
   private final TorchScriptModule mlp;   // o_proj, RMSNorm, MLP, residuals
+  private final ReducedPrecision lowp;   // the 16-bit path, else null
 
   /** Forward output for a padded batch, flattened over {@code [B, T]} (and k). Plain arrays. */
   record Output(int batch, int time, int k, float[] targetLogProbs, int[] topIds, float[] topLogProbs) {
@@ -98,6 +103,21 @@ final class LlamaModel implements AutoCloseable {
   }
 
   LlamaModel(Path dir, LlamaConfig cfg, NDManager base, int ropeRows, AttentionKernel kernel) {
+    this(dir, cfg, base, ropeRows, kernel, ComputeDtype.FLOAT32);
+  }
+
+  /**
+   * @param dtype resolved: {@link ComputeDtype#FLOAT32}, or a 16-bit dtype with the {@link AttentionKernel#SDPA}
+   *     kernel (the 16-bit layer runs PyTorch's attention)
+   */
+  LlamaModel(Path dir, LlamaConfig cfg, NDManager base, int ropeRows, AttentionKernel kernel, ComputeDtype dtype) {
+    if (dtype.reduced() && kernel != AttentionKernel.SDPA) {
+      throw new IllegalArgumentException("dtype=" + dtype + " runs attention in PyTorch's sdpa inside each layer; "
+          + "attention=" + kernel + " computes in float32 (use attention=auto or sdpa, or dtype=float32)");
+    }
+    if (dtype == ComputeDtype.AUTO) {
+      throw new IllegalArgumentException("resolve ComputeDtype.AUTO before loading the model");
+    }
     if (kernel == AttentionKernel.SIMD && !AttentionKernel.simdSupports(cfg.headDim())) {
       throw new IllegalArgumentException("attention=simd needs the JVM module " + AttentionKernel.VECTOR_MODULE
           + " (--add-modules=" + AttentionKernel.VECTOR_MODULE + ") and a head_dim that is a multiple of 8; this JVM "
@@ -109,6 +129,7 @@ final class LlamaModel implements AutoCloseable {
     this.tableRows = (ropeRows + ROW_ALIGN - 1) / ROW_ALIGN * ROW_ALIGN;
     this.kernel = kernel;
     this.attention = kernel.bind(cfg, base, tableRows);
+    this.lowp = dtype.reduced() ? new ReducedPrecision(cfg, dtype, base, attention) : null;
     Safetensors st = Safetensors.open(dir);
     int h = cfg.hiddenSize();
     int v = cfg.vocabSize();
@@ -117,16 +138,24 @@ final class LlamaModel implements AutoCloseable {
     int nkv = cfg.numKvHeads();
     int inter = cfg.intermediateSize();
     int layers = cfg.numLayers();
-    embed = st.load(base, "model.embed_tokens.weight", v, h);
-    if (cfg.tieWordEmbeddings()) {
-      head = embed;
-    } else {
+    NDArray e = st.load(base, "model.embed_tokens.weight", v, h);
+    NDArray hw = e;
+    if (!cfg.tieWordEmbeddings()) {
       if (!st.has("lm_head.weight")) {
         throw new IllegalArgumentException("Tensor 'lm_head.weight' is missing from the checkpoint in " + dir
             + " and config.json field 'tie_word_embeddings' is false");
       }
-      head = st.load(base, "lm_head.weight", v, h);
+      hw = st.load(base, "lm_head.weight", v, h);
     }
+    if (lowp != null) {
+      lowp.setEmbedding(e, hw);
+      e.close();
+      hw.close();
+      e = null;
+      hw = null;
+    }
+    embed = e;
+    head = hw;
     finalGain = st.load(base, "model.norm.weight", h);
     wQkv = new NDArray[layers];
     bQkv = new NDArray[layers];
@@ -134,7 +163,7 @@ final class LlamaModel implements AutoCloseable {
     wGateUp = new NDArray[layers];
     wDown = new NDArray[layers];
     float scale = (float) (1.0 / Math.sqrt(hd));
-    boolean rotated = attention.rotatedRows();
+    boolean rotated = lowp == null && attention.rotatedRows();
     for (int l = 0; l < layers; l++) {
       String p = "model.layers." + l + ".";
       try (NDManager tmp = base.newSubManager()) {
@@ -146,25 +175,39 @@ final class LlamaModel implements AutoCloseable {
         NDArray vv = st.load(tmp, p + "self_attn.v_proj.weight", (long) nkv * hd, h).mul(g);
         NDList parts = rotated ? new NDList(q, k, rotateHalfRows(q, nh, hd), rotateHalfRows(k, nkv, hd), vv)
             : new NDList(q, k, vv);
-        wQkv[l] = keep(NDArrays.concat(parts, 0));
+        NDArray qkv = NDArrays.concat(parts, 0);
+        NDArray bias = null;
         if (cfg.qkvBias()) {
           NDArray bq = st.load(tmp, p + "self_attn.q_proj.bias", (long) nh * hd).mul(qScale);
           NDArray bk = st.load(tmp, p + "self_attn.k_proj.bias", (long) nkv * hd);
           NDArray bv = st.load(tmp, p + "self_attn.v_proj.bias", (long) nkv * hd);
           NDList bp = rotated ? new NDList(bq, bk, rotateHalfRows(bq, nh, hd), rotateHalfRows(bk, nkv, hd), bv)
               : new NDList(bq, bk, bv);
-          bQkv[l] = keep(NDArrays.concat(bp, 0));
+          bias = NDArrays.concat(bp, 0);
         }
         if (cfg.qkNorm()) {
-          attention.setQkNorm(l, st.load(tmp, p + "self_attn.q_norm.weight", hd).mul(scale).toFloatArray(),
-              st.load(tmp, p + "self_attn.k_norm.weight", hd).toFloatArray());
+          float[] qg = st.load(tmp, p + "self_attn.q_norm.weight", hd).mul(scale).toFloatArray();
+          float[] kg = st.load(tmp, p + "self_attn.k_norm.weight", hd).toFloatArray();
+          attention.setQkNorm(l, qg, kg);
+          if (lowp != null) {
+            lowp.setQkNorm(l, qg, kg, base);
+          }
         }
-        wO[l] = keep(st.load(tmp, p + "self_attn.o_proj.weight", h, (long) nh * hd));
+        NDArray o = st.load(tmp, p + "self_attn.o_proj.weight", h, (long) nh * hd);
         NDArray g2 = st.load(tmp, p + "post_attention_layernorm.weight", h).reshape(1, h);
         NDArray gate = st.load(tmp, p + "mlp.gate_proj.weight", inter, h).mul(g2);
         NDArray up = st.load(tmp, p + "mlp.up_proj.weight", inter, h).mul(g2);
-        wGateUp[l] = keep(gate.concat(up, 0));
-        wDown[l] = keep(st.load(tmp, p + "mlp.down_proj.weight", h, inter));
+        NDArray gateUp = gate.concat(up, 0);
+        NDArray down = st.load(tmp, p + "mlp.down_proj.weight", h, inter);
+        if (lowp != null) {
+          lowp.setLayer(l, qkv, bias, o, gateUp, down);   // 16-bit copies; the float32 ones close with tmp
+        } else {
+          wQkv[l] = keep(qkv);
+          bQkv[l] = bias == null ? null : keep(bias);
+          wO[l] = keep(o);
+          wGateUp[l] = keep(gateUp);
+          wDown[l] = keep(down);
+        }
       }
     }
     java.util.List<String> stray = st.unread();
@@ -202,6 +245,25 @@ final class LlamaModel implements AutoCloseable {
     float[] col = new float[h];
     java.util.Arrays.fill(col, 1f / h);
     meanColumn = base.create(FloatBuffer.wrap(col), new Shape(h, 1));
+  }
+
+  /** Embedding rows of {@code tokens [N]}: {@code [N, H]} float32 in {@code m}. */
+  private NDArray embedding(NDManager m, NDArray tokens) {
+    return lowp != null ? lowp.embed(m, tokens) : embed.get(m, new NDIndex("{}", tokens));
+  }
+
+  /** Float32 logits {@code [n, c1 - c0]} of the head's vocabulary rows [c0, c1) for {@code h [n, H]}, in {@code m}. */
+  private NDArray logits(NDManager m, NDArray h, int c0, int c1) {
+    if (lowp != null) {
+      return lowp.logits(m, h, c0, c1);
+    }
+    NDArray w = c0 == 0 && c1 == cfg.vocabSize() ? head : head.get(m, new NDIndex().addSliceDim(c0, c1));
+    return Linear.linear(h, w).singletonOrThrow();
+  }
+
+  /** The dtype of the weights and matrix products. */
+  ComputeDtype dtype() {
+    return lowp != null ? lowp.dtype() : ComputeDtype.FLOAT32;
   }
 
   /** Moves a weight out of a loading scope into the model's manager. */
@@ -264,7 +326,7 @@ final class LlamaModel implements AutoCloseable {
     Output o;
     try (NDManager m = base.newSubManager()) {
       NDArray tokens = m.create(flat);                                    // [N]
-      NDArray x = embed.get(m, new NDIndex("{}", tokens));               // [N, H]
+      NDArray x = embedding(m, tokens);                                   // [N, H]
       NDArray h = hidden(m, x, b, tp, lengths, attentionBudget);          // [N, H] normalised, no gain
       o = headOutput(m, h, targets, b, tp, k, attentionBudget);
     }
@@ -286,9 +348,9 @@ final class LlamaModel implements AutoCloseable {
       for (int i = 0; i < ids.length; i++) {
         flat[i] = ids[i];
       }
-      NDArray x = embed.get(m, new NDIndex("{}", m.create(flat)));
+      NDArray x = embedding(m, m.create(flat));
       NDArray h = hidden(m, x, 1, ids.length, new int[] {ids.length}, Long.MAX_VALUE);
-      float[] all = Linear.linear(h, head).singletonOrThrow().toFloatArray();
+      float[] all = logits(m, h, 0, cfg.vocabSize()).toFloatArray();
       float[][] out = new float[ids.length][cfg.vocabSize()];
       for (int i = 0; i < ids.length; i++) {
         System.arraycopy(all, i * cfg.vocabSize(), out[i], 0, cfg.vocabSize());
@@ -303,6 +365,14 @@ final class LlamaModel implements AutoCloseable {
    * layer's temporaries at a time, not all of them.
    */
   private NDArray hidden(NDManager m, NDArray x, int b, int t, int[] lengths, long budget) {
+    if (lowp != null) {
+      for (int l = 0; l < cfg.numLayers(); l++) {
+        NDArray next = lowp.layer(m, x, l, b, t, attention.slide, mlpRows);
+        x.close();
+        x = next;
+      }
+      return rmsNorm(x).mul(finalGain);
+    }
     Attention.Pass pass = attention.begin(m, b, t, lengths, budget);
     NDIndex all = new NDIndex().addSliceDim(0, x.getShape().get(0));
     for (int l = 0; l < cfg.numLayers(); l++) {
@@ -354,7 +424,7 @@ final class LlamaModel implements AutoCloseable {
       for (int r0 = 0; r0 < n; r0 += rowsPerChunk) {
         int r1 = Math.min(n, r0 + rowsPerChunk);
         NDArray hc = r0 == 0 && r1 == n ? h : h.get(new NDIndex().addSliceDim(r0, r1));
-        NDArray logp = Linear.linear(hc, head).singletonOrThrow().logSoftmax(1);  // [n, V]
+        NDArray logp = logits(m, hc, 0, v).logSoftmax(1);                 // [n, V]
         topKOnHost(logp.toFloatArray(), r0, r1, v, k, targets, lp, ids, lps);
       }
       return new Output(b, t, k, lp, ids, lps);
@@ -369,8 +439,7 @@ final class LlamaModel implements AutoCloseable {
     for (int c0 = 0; c0 < v; c0 += cols) {
       int c1 = Math.min(v, c0 + cols);
       try (NDManager cm = m.newSubManager()) {                            // one chunk's temporaries at a time
-        NDArray w = c0 == 0 && c1 == v ? head : head.get(cm, new NDIndex().addSliceDim(c0, c1));
-        NDArray logits = Linear.linear(h.get(cm, allRows), w).singletonOrThrow(); // [n, c]
+        NDArray logits = logits(cm, h.get(cm, allRows), c0, c1);          // [n, c]
         NDArray chunkLse = logits.max(new int[] {1}, true);
         chunkLse = chunkLse.add(logits.sub(chunkLse).maximum(EXP_FLOOR).exp().sum(new int[] {1}, true).log());
         int kc = Math.min(k, c1 - c0);
@@ -455,6 +524,9 @@ final class LlamaModel implements AutoCloseable {
   public void close() {
     attention.close();
     mlp.close();
+    if (lowp != null) {
+      lowp.close();
+    }
     base.close();
   }
 }

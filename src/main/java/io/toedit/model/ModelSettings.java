@@ -18,9 +18,19 @@ import java.nio.file.Path;
  * @param attentionBudget most attention-score elements (B x heads x Tq x Tk) materialised at once by the
  *     {@code ndarray} attention kernel
  * @param attention the attention kernel ({@link AttentionKernel#AUTO} picks by device and model)
+ * @param dtype the weights' and matrix products' dtype ({@link ComputeDtype#AUTO}: bfloat16 on a GPU, float32
+ *     on a CPU)
  */
 public record ModelSettings(Path modelDir, String device, int workers, int threadsPerWorker, int topK,
-    int maxBatchTokens, int windowTokens, int windowOverlap, long attentionBudget, AttentionKernel attention) {
+    int maxBatchTokens, int windowTokens, int windowOverlap, long attentionBudget, AttentionKernel attention,
+    ComputeDtype dtype) {
+
+  /** Settings with {@link ComputeDtype#AUTO}. */
+  public ModelSettings(Path modelDir, String device, int workers, int threadsPerWorker, int topK,
+      int maxBatchTokens, int windowTokens, int windowOverlap, long attentionBudget, AttentionKernel attention) {
+    this(modelDir, device, workers, threadsPerWorker, topK, maxBatchTokens, windowTokens, windowOverlap,
+        attentionBudget, attention, ComputeDtype.AUTO);
+  }
 
   public static ModelSettings defaults() {
     int cores = Runtime.getRuntime().availableProcessors();
@@ -32,17 +42,22 @@ public record ModelSettings(Path modelDir, String device, int workers, int threa
 
   public ModelSettings withModelDir(Path dir) {
     return new ModelSettings(dir, device, workers, threadsPerWorker, topK, maxBatchTokens, windowTokens,
-        windowOverlap, attentionBudget, attention);
+        windowOverlap, attentionBudget, attention, dtype);
   }
 
   public ModelSettings withTopK(int k) {
     return new ModelSettings(modelDir, device, workers, threadsPerWorker, k, maxBatchTokens, windowTokens,
-        windowOverlap, attentionBudget, attention);
+        windowOverlap, attentionBudget, attention, dtype);
   }
 
   public ModelSettings withAttention(AttentionKernel kernel) {
     return new ModelSettings(modelDir, device, workers, threadsPerWorker, topK, maxBatchTokens, windowTokens,
-        windowOverlap, attentionBudget, kernel);
+        windowOverlap, attentionBudget, kernel, dtype);
+  }
+
+  public ModelSettings withDtype(ComputeDtype d) {
+    return new ModelSettings(modelDir, device, workers, threadsPerWorker, topK, maxBatchTokens, windowTokens,
+        windowOverlap, attentionBudget, attention, d);
   }
 
   /** The folder to load: {@link #modelDir()} or the bundled model. */

@@ -54,31 +54,47 @@ final class TorchScriptModule implements AutoCloseable {
   }
 
   /**
-   * Runs forward on {@code args} (NDArrays, {@code Long}s for {@code int}, {@code Double}s for {@code float})
-   * and returns its Tensor attached to {@code out}.
+   * Runs forward on {@code args} (NDArrays, {@code Long}s for {@code int}, {@code Double}s for {@code float},
+   * {@code Boolean}s for {@code bool}, or {@link IValue}s passed as they are) and returns its Tensor attached to
+   * {@code out}.
    */
   NDArray call(NDManager out, Object... args) {
+    try (IValue result = forward(args)) {
+      return result.toTensor((PtNDManager) out);
+    }
+  }
+
+  /**
+   * Runs forward and returns the raw result, which the caller closes: a tensor of a dtype DJL's NDArrays cannot
+   * hold (bfloat16) stays an opaque IValue that later calls take as an argument. {@link IValue} arguments are
+   * neither copied nor closed; the others are wrapped for this call only.
+   */
+  IValue forward(Object... args) {
     IValue[] in = new IValue[args.length];
+    boolean[] mine = new boolean[args.length];
     try {
       for (int i = 0; i < args.length; i++) {
         Object a = args[i];
-        if (a instanceof NDArray) {
+        mine[i] = !(a instanceof IValue);
+        if (a instanceof IValue v) {
+          in[i] = v;
+        } else if (a instanceof NDArray) {
           in[i] = IValue.from((PtNDArray) a);
         } else if (a instanceof Long) {
           in[i] = IValue.from((long) (Long) a);
         } else if (a instanceof Double) {
           in[i] = IValue.from((double) (Double) a);
+        } else if (a instanceof Boolean) {
+          in[i] = IValue.from((boolean) (Boolean) a);
         } else {
           throw new IllegalArgumentException(name + ": unsupported argument type " + a);
         }
       }
-      try (IValue result = block.forward(in)) {
-        return result.toTensor((PtNDManager) out);
-      }
+      return block.forward(in);
     } finally {
-      for (IValue i : in) {
-        if (i != null) {
-          i.close();
+      for (int i = 0; i < in.length; i++) {
+        if (in[i] != null && mine[i]) {
+          in[i].close();
         }
       }
     }
