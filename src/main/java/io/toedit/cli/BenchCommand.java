@@ -36,6 +36,11 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--runs", paramLabel = "N", defaultValue = "3", description = "Timed runs. Default: ${DEFAULT-VALUE}.")
   int runs;
 
+  @Option(names = "--peak", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "After the runs, measure the device's matrix-product rate and report the model FLOP/s as a "
+          + "fraction of it. Default: ${DEFAULT-VALUE}.")
+  boolean peak;
+
   @Override
   public Integer call() throws Exception {
     if (runs < 1) {
@@ -49,14 +54,26 @@ public final class BenchCommand implements Callable<Integer> {
     try (TextTokenizer tok = Models.openTokenizer(settings)) {
       docs = Corpus.tokenize(texts, tok, maxTokensPerDoc);
     }
+    long loadStart = System.nanoTime();
     try (Scorer scorer = Models.openScorer(settings)) {
+      double loadSeconds = (System.nanoTime() - loadStart) / 1e9;
       Bench.Result r = Bench.run(scorer, docs, runs, err::println);
-      spec.commandLine().getOut().printf(Locale.ROOT,
+      var out = spec.commandLine().getOut();
+      out.printf(Locale.ROOT,
           "%s: %d docs, %d scored tokens; median %.0f scored tokens/s over %d runs; device %s; %d workers x %d "
-              + "threads; batches of <= %d padded tokens, window %s, top-k %d%n",
+              + "threads; batches of <= %d padded tokens, window %s, top-k %d; loaded in %.1f s%n",
           scorer.modelId(), docs.size(), r.scoredTokens(), r.median(), runs, scorer.device(), settings.workers(),
           settings.threadsPerWorker(), settings.maxBatchTokens(),
-          settings.windowTokens() == 0 ? "min(max_position_embeddings, max batch tokens)" : settings.windowTokens(), scorer.topK());
+          settings.windowTokens() == 0 ? "min(max_position_embeddings, max batch tokens)" : settings.windowTokens(),
+          scorer.topK(), loadSeconds);
+      List<int[]> seqs = docs.stream().map(Corpus.Doc::ids).toList();
+      double flops = scorer.forwardFlops(seqs) * r.median() / r.scoredTokens();
+      if (!Double.isNaN(flops) && peak) {
+        double p = scorer.matmulPeakFlops();
+        out.printf(Locale.ROOT, "model FLOP/s at the median: %.1f GFLOP/s (%.3g GFLOP per scored token), %.0f %% of "
+            + "the measured matrix-product peak %.1f GFLOP/s (gate/up-shaped products, one per worker at once)%n",
+            flops / 1e9, scorer.forwardFlops(seqs) / r.scoredTokens() / 1e9, 100 * flops / p, p / 1e9);
+      }
     }
     return ExitCodes.OK;
   }

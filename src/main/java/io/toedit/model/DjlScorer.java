@@ -341,6 +341,62 @@ final class DjlScorer implements Scorer {
     }
   }
 
+  @Override
+  public double forwardFlops(List<int[]> sequences) {
+    LlamaConfig c = model.config();
+    double h = c.hiddenSize();
+    double hd = c.headDim();
+    double perToken = 2 * (c.numLayers() * (h * (c.numHeads() + 2.0 * c.numKvHeads()) * hd
+        + c.numHeads() * hd * h + 3 * h * c.intermediateSize()) + (double) c.vocabSize() * h);
+    double perPair = 4 * c.numLayers() * c.numHeads() * hd;           // q.k and p.v, per (query, visible key)
+    int slide = Attention.slidingMask(c);
+    double flops = 0;
+    for (int i = 0; i < sequences.size(); i++) {
+      for (Window w : windows(i, sequences.get(i).length, window, settings.windowOverlap())) {
+        long n = w.length();
+        long pairs = slide > 0 && n > slide ? slide * (slide + 1L) / 2 + (n - slide) * slide : n * (n + 1) / 2;
+        flops += n * perToken + pairs * perPair;
+      }
+    }
+    return flops;
+  }
+
+  @Override
+  public double matmulPeakFlops() {
+    int n = settings.workers();
+    int rows = Math.max(LlamaModel.ROW_ALIGN, Math.min(512, settings.maxBatchTokens()));
+    java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(n);
+    List<Future<Double>> done = new ArrayList<>();
+    long[] wall = new long[2];
+    for (int i = 0; i < n; i++) {
+      done.add(workers.submit(() -> {
+        model.matmulProbe(rows, 1);                                     // warm-up
+        start.await();
+        long t0 = System.nanoTime();
+        double f = model.matmulProbe(rows, 5);
+        long t1 = System.nanoTime();
+        synchronized (wall) {
+          wall[0] = wall[0] == 0 ? t0 : Math.min(wall[0], t0);
+          wall[1] = Math.max(wall[1], t1);
+        }
+        return f;
+      }));
+    }
+    double flops = 0;
+    try {
+      for (Future<Double> f : done) {
+        flops += f.get();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Double.NaN;
+    } catch (ExecutionException e) {
+      LOG.warn("Matrix-product probe failed: {}", e.getCause().toString());
+      return Double.NaN;
+    }
+    return flops / ((wall[1] - wall[0]) / 1e9);
+  }
+
   /** Most tokens (B x T, as handed to the model) of any forward pass so far. */
   long largestPass() {
     return largestPass.get();

@@ -261,6 +261,33 @@ final class LlamaModel implements AutoCloseable {
     return Linear.linear(h, w).singletonOrThrow();
   }
 
+  /**
+   * Runs {@code reps} products {@code [rows, H] x [H, 2I]} (the fused gate/up shape, the model's largest per
+   * layer) in the compute dtype on random data, as a matrix-product rate probe; returns the FLOPs done.
+   */
+  double matmulProbe(int rows, int reps) {
+    int h = cfg.hiddenSize();
+    int out = 2 * cfg.intermediateSize();
+    try (NDManager m = base.newSubManager()) {
+      NDArray x = m.randomUniform(-1f, 1f, new Shape(rows, h));
+      NDArray w = m.randomUniform(-1f, 1f, new Shape(out, h));
+      ai.djl.pytorch.jni.IValue held = lowp != null ? lowp.hold(w) : null;
+      try {
+        for (int r = 0; r < reps; r++) {
+          try (NDManager rm = m.newSubManager()) {
+            NDArray y = held != null ? lowp.product(rm, x, held, out) : Linear.linear(x, w).singletonOrThrow();
+            y.getFloat(0, 0);                                             // waits for the device
+          }
+        }
+      } finally {
+        if (held != null) {
+          held.close();
+        }
+      }
+    }
+    return 2.0 * rows * h * out * reps;
+  }
+
   /** The dtype of the weights and matrix products. */
   ComputeDtype dtype() {
     return lowp != null ? lowp.dtype() : ComputeDtype.FLOAT32;

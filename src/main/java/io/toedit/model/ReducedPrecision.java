@@ -122,7 +122,7 @@ final class ReducedPrecision implements AutoCloseable {
   }
 
   /** A float32 weight converted to the compute dtype, held outside DJL; the caller may close {@code w}. */
-  private IValue hold(NDArray w) {
+  IValue hold(NDArray w) {
     return cast.forward(w, dtype.torchCode);
   }
 
@@ -167,6 +167,11 @@ final class ReducedPrecision implements AutoCloseable {
   /** Float32 logits {@code [n, c1 - c0]} of the head's vocabulary rows [c0, c1) for float32 {@code h [n, H]}. */
   NDArray logits(NDManager m, NDArray h, int c0, int c1) {
     return logits.call(m, h, head, (long) c0, (long) c1, dtype.torchCode);
+  }
+
+  /** {@code h [n, H]} float32 times the first {@code rows} rows of a held {@code w} transposed, in 16 bits. */
+  NDArray product(NDManager m, NDArray h, IValue w, int rows) {
+    return logits.call(m, h, w, 0L, (long) rows, dtype.torchCode);
   }
 
   @Override

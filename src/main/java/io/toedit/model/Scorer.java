@@ -30,6 +30,24 @@ public interface Scorer extends AutoCloseable {
   /** Human-readable device description, e.g. {@code cpu} or {@code gpu(0)}. */
   String device();
 
+  /**
+   * Floating-point operations of the forward passes that {@link #score} runs on these sequences, counting real
+   * tokens only (padding excluded; window overlap included, since it is computed): every matrix product
+   * (2 per multiply-add, the head included) and causal attention. {@code NaN} when unknown.
+   */
+  default double forwardFlops(List<int[]> sequences) {
+    return Double.NaN;
+  }
+
+  /**
+   * The rate, in FLOP/s, of matrix products shaped like the model's largest on the scoring device, in its
+   * compute dtype, one per worker at once: the attainable peak that {@link #forwardFlops} rates are compared
+   * with (a measurement, not a spec-sheet figure). Takes a few seconds. {@code NaN} when unknown.
+   */
+  default double matmulPeakFlops() {
+    return Double.NaN;
+  }
+
   @Override
   void close();
 }

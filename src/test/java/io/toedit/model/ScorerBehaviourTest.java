@@ -245,4 +245,17 @@ class ScorerBehaviourTest {
     assertEquals(1.5034, nll / predicted, 0.0005, "mean NLL");
     assertEquals(55_651, confident, 30, "predicted tokens with P >= 0.99");
   }
+
+  @Test
+  void shouldCountTheForwardFlopsOfStories260kByHand() {
+    // stories260k: H 64, 5 layers, 8 heads of 8, 4 kv heads, MLP 172, vocabulary 512. Per token, 2 FLOPs per
+    // multiply-add: q/k/v 64 x 128 = 8,192, o 64 x 64 = 4,096, gate/up/down 3 x 64 x 172 = 33,024, so 5 x 45,312
+    // = 226,560 per token in the layers, plus the head 512 x 64 = 32,768: 2 x 259,328 = 518,656. Attention per
+    // (query, visible key): q.k and p.v, 2 x 8 multiply-adds per head, 8 heads, 5 layers = 4 x 5 x 8 x 8 = 1,280;
+    // 3 tokens see 1 + 2 + 3 = 6 keys. So 3 x 518,656 + 6 x 1,280 = 1,563,648; two such sequences, twice that.
+    assertEquals(1_563_648.0, scorer.forwardFlops(List.of(new int[] {1, 5, 9})));
+    assertEquals(2 * 1_563_648.0, scorer.forwardFlops(List.of(new int[] {1, 5, 9}, new int[] {1, 7, 3})));
+    double peak = scorer.matmulPeakFlops();
+    assertTrue(peak > 1e6 && peak < 1e15, "matrix-product rate " + peak);
+  }
 }
