@@ -21,8 +21,8 @@ public final class ModelOptions {
   String device;
 
   @Option(names = "--workers", paramLabel = "N",
-      description = "Scoring threads sharing the weights. Default: one per core; 1 for a checkpoint of 1 GiB or "
-          + "more of float32 weights.")
+      description = "Scoring threads sharing the weights. Default: one per core; at most 2 for a checkpoint of "
+          + "1 GiB or more of float32 weights.")
   Integer workers;
 
   @Option(names = "--threads", paramLabel = "N",
@@ -90,14 +90,18 @@ public final class ModelOptions {
 
   /**
    * Workers and intra-op threads per worker, the given ones or the defaults: one worker per core with one thread
-   * each; for a checkpoint of {@link Relauncher#LARGE_MODEL_BYTES} or more of float32 weights, one worker with
-   * all cores, so one pass's temporaries are in flight instead of one per worker (at the Llama-3.2-1B shape on
-   * 2 vCPUs, single runs: peak RSS 6.46 instead of 6.95 GB, 44 instead of 48 scored tokens per CPU-second;
-   * docs/performance.md).
+   * each; for a checkpoint of {@link Relauncher#LARGE_MODEL_BYTES} or more of float32 weights, at most
+   * {@link #LARGE_MODEL_WORKERS} workers sharing the cores, so that at most that many passes' temporaries are
+   * in flight on any machine (at the Llama-3.2-1B shape on 2 vCPUs, 2 workers x 1 thread against 1 x 2: 46, 46
+   * and 45 against 33, 38 and 26 tokens/s in one alternating sitting, 44 vs 31 and 93 vs 80 in earlier ones;
+   * peak RSS 6.13-6.15 against 5.85-5.86 GB, 1.24 x against 1.18 x the float32 weights; docs/performance.md).
    */
+  static final int LARGE_MODEL_WORKERS = 2;
+
   static int[] workersAndThreads(Integer workers, Integer threads, long f32Bytes, int cores) {
     boolean large = f32Bytes >= Relauncher.LARGE_MODEL_BYTES;
-    int w = workers != null ? workers : large ? 1 : cores;
+    int w = workers != null ? workers
+        : large ? Math.min(LARGE_MODEL_WORKERS, Math.max(1, cores / (threads != null ? threads : 1))) : cores;
     int t = threads != null ? threads : large ? Math.max(1, cores / Math.max(1, w)) : 1;
     return new int[] {w, t};
   }

@@ -54,8 +54,8 @@ final class Relauncher {
    * head chunks) is its own mapping, returned to the system when freed. glibc's default threshold is dynamic: it
    * rises to 32 MiB after the first large block is freed, and from then on those temporaries come from the
    * arenas, which fragment and keep the pages (the RSS creep of the first passes). Measured on 2 vCPUs at the
-   * Llama-3.2-1B shape, two 1,000-token passes: peak RSS 6.41 GB without the threshold, 5.72 GB with 4 MiB and
-   * 5.70 GB with 1 MiB, 44 / 42 / 41 scored tokens per CPU-second (docs/performance.md).
+   * Llama-3.2-1B shape, two 1,000-token passes: peak RSS 6.56 GB without the threshold, 5.86 GB with 4 MiB and
+   * 5.84 GB with 1 MiB, 44 / 42 / 41 scored tokens per CPU-second (docs/performance.md).
    */
   static final java.util.Map<String, String> LARGE_MODEL_MALLOC = java.util.Map.of("MALLOC_ARENA_MAX", "2",
       "MALLOC_MMAP_THRESHOLD_", String.valueOf(4 << 20));

@@ -52,10 +52,12 @@ class RelauncherTest {
   }
 
   @Test
-  void shouldDefaultToOneWorkerWithAllCoresForLargeModels() {
+  void shouldDefaultToAtMostTwoWorkersSharingTheCoresForLargeModels() {
     long large = 4_943_291_216L;
-    assertArrayEquals(new int[] {1, 2}, ModelOptions.workersAndThreads(null, null, large, 2));
-    assertArrayEquals(new int[] {1, 16}, ModelOptions.workersAndThreads(null, null, large, 16));
+    assertArrayEquals(new int[] {2, 1}, ModelOptions.workersAndThreads(null, null, large, 2));
+    assertArrayEquals(new int[] {2, 8}, ModelOptions.workersAndThreads(null, null, large, 16));
+    assertArrayEquals(new int[] {2, 1}, ModelOptions.workersAndThreads(null, null, large, 3));
+    assertArrayEquals(new int[] {1, 1}, ModelOptions.workersAndThreads(null, null, large, 1));
     assertArrayEquals(new int[] {2, 1}, ModelOptions.workersAndThreads(2, null, large, 2));
     assertArrayEquals(new int[] {4, 2}, ModelOptions.workersAndThreads(4, null, large, 8));
     assertArrayEquals(new int[] {1, 3}, ModelOptions.workersAndThreads(null, 3, large, 2));
@@ -72,8 +74,9 @@ class RelauncherTest {
     }
     ModelOptions o = new ModelOptions();
     new picocli.CommandLine(o).parseArgs("--model-dir", dir.toString());
-    assertEquals(1, o.toSettings().workers());
-    assertEquals(Runtime.getRuntime().availableProcessors(), o.toSettings().threadsPerWorker());
+    int cores = Runtime.getRuntime().availableProcessors();
+    assertEquals(Math.min(cores, 2), o.toSettings().workers());
+    assertEquals(Math.max(1, cores / Math.min(cores, 2)), o.toSettings().threadsPerWorker());
     new picocli.CommandLine(o = new ModelOptions()).parseArgs();
     assertEquals(Runtime.getRuntime().availableProcessors(), o.toSettings().workers());
     assertEquals(1, o.toSettings().threadsPerWorker());
