@@ -252,10 +252,13 @@ final class LlamaModel implements AutoCloseable {
     return lowp != null ? lowp.embed(m, tokens) : embed.get(m, new NDIndex("{}", tokens));
   }
 
-  /** Float32 logits {@code [n, c1 - c0]} of the head's vocabulary rows [c0, c1) for {@code h [n, H]}, in {@code m}. */
-  private NDArray logits(NDManager m, NDArray h, int c0, int c1) {
+  /**
+   * Float32 logits {@code [n, c1 - c0]} of the head's vocabulary rows [c0, c1) for {@code h [n, H]}, in {@code m};
+   * in 16 bits a 16-bit product unless {@code exact} (see {@link ReducedPrecision#logits}).
+   */
+  private NDArray logits(NDManager m, NDArray h, int c0, int c1, boolean exact) {
     if (lowp != null) {
-      return lowp.logits(m, h, c0, c1);
+      return lowp.logits(m, h, c0, c1, exact);
     }
     NDArray w = c0 == 0 && c1 == cfg.vocabSize() ? head : head.get(m, new NDIndex().addSliceDim(c0, c1));
     return Linear.linear(h, w).singletonOrThrow();
@@ -377,7 +380,7 @@ final class LlamaModel implements AutoCloseable {
       }
       NDArray x = embedding(m, m.create(flat));
       NDArray h = hidden(m, x, 1, ids.length, new int[] {ids.length}, Long.MAX_VALUE);
-      float[] all = logits(m, h, 0, cfg.vocabSize()).toFloatArray();
+      float[] all = logits(m, h, 0, cfg.vocabSize(), true).toFloatArray();
       float[][] out = new float[ids.length][cfg.vocabSize()];
       for (int i = 0; i < ids.length; i++) {
         System.arraycopy(all, i * cfg.vocabSize(), out[i], 0, cfg.vocabSize());
@@ -451,7 +454,7 @@ final class LlamaModel implements AutoCloseable {
       for (int r0 = 0; r0 < n; r0 += rowsPerChunk) {
         int r1 = Math.min(n, r0 + rowsPerChunk);
         NDArray hc = r0 == 0 && r1 == n ? h : h.get(new NDIndex().addSliceDim(r0, r1));
-        NDArray logp = logits(m, hc, 0, v).logSoftmax(1);                 // [n, V]
+        NDArray logp = logits(m, hc, 0, v, true).logSoftmax(1);           // [n, V]
         topKOnHost(logp.toFloatArray(), r0, r1, v, k, targets, lp, ids, lps);
       }
       return new Output(b, t, k, lp, ids, lps);
@@ -466,7 +469,7 @@ final class LlamaModel implements AutoCloseable {
     for (int c0 = 0; c0 < v; c0 += cols) {
       int c1 = Math.min(v, c0 + cols);
       try (NDManager cm = m.newSubManager()) {                            // one chunk's temporaries at a time
-        NDArray logits = logits(cm, h.get(cm, allRows), c0, c1);          // [n, c]
+        NDArray logits = logits(cm, h.get(cm, allRows), c0, c1, false);   // [n, c]
         NDArray chunkLse = logits.max(new int[] {1}, true);
         chunkLse = chunkLse.add(logits.sub(chunkLse).maximum(EXP_FLOOR).exp().sum(new int[] {1}, true).log());
         int kc = Math.min(k, c1 - c0);
@@ -500,6 +503,20 @@ final class LlamaModel implements AutoCloseable {
           }
         }
       }
+    }
+    if (lowp != null) {
+      // 16-bit logits are rounded to 16 bits (bfloat16: 0.0625 at 10-16, 0.5 at 64-128), coarser than the
+      // 0.01 nats between P = 0.99 and 1 that the edit rule looks at: the top k and the target are recomputed
+      // in float32 from their weight rows, and the log-sum-exp takes their exact terms instead of the rounded
+      // ones (the other terms keep their 16-bit values; they weigh the least)
+      NDArray exact = lowp.exactLogits(m, h, topI.concat(tgt, 1));      // [n, k + 1]
+      NDArray exTop = exact.get(new NDIndex().addAllDim().addSliceDim(0, k));
+      NDArray delta = exTop.sub(lse).exp().sub(topV.sub(lse).exp()).sum(new int[] {1}, true);
+      lse = lse.add(delta.add(1f).maximum(Float.MIN_NORMAL).log());
+      NDList order = exTop.topK(k, 1);
+      topV = order.get(0);
+      topI = topI.gather(order.get(1).toType(DataType.INT64, false), 1);
+      target = exact.get(new NDIndex().addAllDim().addSliceDim(k, k + 1));
     }
     System.arraycopy(target.sub(lse).toFloatArray(), 0, lp, 0, n);
     System.arraycopy(topV.sub(lse).toFloatArray(), 0, lps, 0, n * k);

@@ -32,6 +32,7 @@ final class ReducedPrecision implements AutoCloseable {
   private final TorchScriptModule embedding;
   private final TorchScriptModule layer;
   private final TorchScriptModule logits;
+  private final TorchScriptModule exactLogits;
   private final NDArray cos;                  // [tableRows, hd] float32
   private final NDArray sin;
   private final NDArray[] qGain;              // float32 [hd] per layer (qwen3), else null
@@ -66,7 +67,12 @@ final class ReducedPrecision implements AutoCloseable {
     embedding = new TorchScriptModule(base, "ToEditEmbedding", "w: Tensor, ids: Tensor",
         "return torch.to(torch.embedding(w, ids), 6)");
     logits = new TorchScriptModule(base, "ToEditLogits", "h: Tensor, w: Tensor, c0: int, c1: int, dt: int",
+        "if dt == 6:",
+        "  return torch.linear(h, torch.to(torch.slice(w, 0, c0, c1), 6))",
         "return torch.to(torch.linear(torch.to(h, dt), torch.slice(w, 0, c0, c1)), 6)");
+    exactLogits = new TorchScriptModule(base, "ToEditExactLogits", "h: Tensor, w: Tensor, ids: Tensor",
+        "rows = torch.to(torch.embedding(w, ids), 6)",
+        "return torch.squeeze(torch.matmul(rows, torch.unsqueeze(h, 2)), 2)");
     layer = new TorchScriptModule(base, "ToEditLayer",
         "x: Tensor, wqkv: Tensor, bqkv: Tensor, qg: Tensor, kg: Tensor, cos: Tensor, sin: Tensor, wo: Tensor, "
             + "wgu: Tensor, wd: Tensor, b: int, t: int, nh: int, nkv: int, hd: int, window: int, eps: float, "
@@ -164,14 +170,26 @@ final class ReducedPrecision implements AutoCloseable {
         dtype.torchCode, bias, qkNorm);
   }
 
-  /** Float32 logits {@code [n, c1 - c0]} of the head's vocabulary rows [c0, c1) for float32 {@code h [n, H]}. */
-  NDArray logits(NDManager m, NDArray h, int c0, int c1) {
-    return logits.call(m, h, head, (long) c0, (long) c1, dtype.torchCode);
+  /**
+   * Logits {@code [n, c1 - c0]} of the head's vocabulary rows [c0, c1) for float32 {@code h [n, H]}, as float32:
+   * a 16-bit product, so each logit is rounded to 16 bits (bfloat16: 2^-8 of its magnitude, 0.0625 at 10-16),
+   * or with {@code exact} a float32 product of the 16-bit weights.
+   */
+  NDArray logits(NDManager m, NDArray h, int c0, int c1, boolean exact) {
+    return logits.call(m, h, head, (long) c0, (long) c1, exact ? 6L : dtype.torchCode);
+  }
+
+  /**
+   * Float32 logits of chosen vocabulary rows: {@code ids [n, j]} (int64) of position i against float32
+   * {@code h [n, H]}, from the 16-bit weights without a 16-bit rounding of h or of the product.
+   */
+  NDArray exactLogits(NDManager m, NDArray h, NDArray ids) {
+    return exactLogits.call(m, h, head, ids);
   }
 
   /** {@code h [n, H]} float32 times the first {@code rows} rows of a held {@code w} transposed, in 16 bits. */
   NDArray product(NDManager m, NDArray h, IValue w, int rows) {
-    return logits.call(m, h, w, 0L, (long) rows, dtype.torchCode);
+    return logits.call(m, h, w, 0L, (long) rows, dtype.torchCode);   // (16-bit)
   }
 
   @Override
@@ -189,7 +207,7 @@ final class ReducedPrecision implements AutoCloseable {
     if (embed != null) {
       embed.close();
     }
-    for (TorchScriptModule module : new TorchScriptModule[] {cast, embedding, layer, logits}) {
+    for (TorchScriptModule module : new TorchScriptModule[] {cast, embedding, layer, logits, exactLogits}) {
       module.close();
     }
   }
