@@ -70,9 +70,15 @@ final class ReducedPrecision implements AutoCloseable {
         "if dt == 6:",
         "  return torch.linear(h, torch.to(torch.slice(w, 0, c0, c1), 6))",
         "return torch.to(torch.linear(torch.to(h, dt), torch.slice(w, 0, c0, c1)), 6)");
-    exactLogits = new TorchScriptModule(base, "ToEditExactLogits", "h: Tensor, w: Tensor, ids: Tensor",
-        "rows = torch.to(torch.embedding(w, ids), 6)",
-        "return torch.squeeze(torch.matmul(rows, torch.unsqueeze(h, 2)), 2)");
+    exactLogits = new TorchScriptModule(base, "ToEditExactLogits", "h: Tensor, w: Tensor, ids: Tensor, chunk: int",
+        "n = torch.size(ids, 0)",
+        "out = torch.zeros_like(ids, dtype=6)",
+        "for s0 in range(0, n, chunk):",
+        "  e = min(s0 + chunk, n)",
+        "  rows = torch.to(torch.embedding(w, torch.slice(ids, 0, s0, e)), 6)",
+        "  _0 = torch.copy_(torch.slice(out, 0, s0, e), "
+            + "torch.squeeze(torch.matmul(rows, torch.unsqueeze(torch.slice(h, 0, s0, e), 2)), 2))",
+        "return out");
     layer = new TorchScriptModule(base, "ToEditLayer",
         "x: Tensor, wqkv: Tensor, bqkv: Tensor, qg: Tensor, kg: Tensor, cos: Tensor, sin: Tensor, wo: Tensor, "
             + "wgu: Tensor, wd: Tensor, b: int, t: int, nh: int, nkv: int, hd: int, window: int, eps: float, "
@@ -181,10 +187,12 @@ final class ReducedPrecision implements AutoCloseable {
 
   /**
    * Float32 logits of chosen vocabulary rows: {@code ids [n, j]} (int64) of position i against float32
-   * {@code h [n, H]}, from the 16-bit weights without a 16-bit rounding of h or of the product.
+   * {@code h [n, H]}, from the 16-bit weights without a 16-bit rounding of h or of the product; positions in
+   * chunks so that the gathered rows stay within {@link LlamaModel#HEAD_BUDGET} floats.
    */
   NDArray exactLogits(NDManager m, NDArray h, NDArray ids) {
-    return exactLogits.call(m, h, head, ids);
+    long perRow = ids.getShape().get(1) * (long) cfg.hiddenSize();     // float32 weight rows gathered per position
+    return exactLogits.call(m, h, head, ids, Math.max(1, LlamaModel.HEAD_BUDGET / perRow));
   }
 
   /** {@code h [n, H]} float32 times the first {@code rows} rows of a held {@code w} transposed, in 16 bits. */
