@@ -79,6 +79,13 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
   public static final String LATE_PREFIX = "late" + '\u0000';
   /** Header of an observation batch: the input partition it comes from (decimal). */
   public static final String ORIGIN_HEADER = "toedit.origin";
+  /**
+   * Header of an observation batch: the earliest document time its origin will still send observations
+   * for after this batch (decimal epoch ms: the edited twins of a raw batch, the documents still
+   * buffered). The origin's watermark does not pass it. Absent: nothing pending (and records written
+   * before the header existed).
+   */
+  public static final String PENDING_HEADER = "toedit.pending";
   static final String UNKNOWN_ORIGIN = "?";
   /** Between the key and the window index in {@link #REFERENCE_STORE} keys. */
   static final char REFERENCE_SEPARATOR = '\u0000';
@@ -240,6 +247,12 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
         listener.late(batch.source(), late);
       }
     }
+    // The watermark moves to the newest document time, but not past what the origin still has pending:
+    // a raw batch's edited twins follow it, and a window closed in between would drop them as late.
+    Long pending = pending(record);
+    if (newestTime != Long.MIN_VALUE && pending != null) {
+      newestTime = Math.min(newestTime, pending);
+    }
     if (newestTime != Long.MIN_VALUE) {
       String origin = origin(record);
       Long before = originWatermarks.get(origin);
@@ -271,6 +284,21 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
     var h = record.headers() == null ? null : record.headers().lastHeader(ORIGIN_HEADER);
     return h == null || h.value() == null ? UNKNOWN_ORIGIN
         : new String(h.value(), java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  /** The {@link #PENDING_HEADER} of {@code record}, {@code null} when absent or unreadable. */
+  private static Long pending(Record<String, ObservationBatch> record) {
+    var h = record.headers() == null ? null : record.headers().lastHeader(PENDING_HEADER);
+    if (h == null || h.value() == null) {
+      return null;
+    }
+    try {
+      return Long.parseLong(new String(h.value(), java.nio.charset.StandardCharsets.UTF_8));
+    } catch (NumberFormatException e) {
+      LOG.warn("Ignored an unreadable {} header of an observation batch of {}", PENDING_HEADER,
+          record.value().key());
+      return null;
+    }
   }
 
   /** Index-store key of the newest window start of {@code key}. */
