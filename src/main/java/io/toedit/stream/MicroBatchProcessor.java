@@ -94,6 +94,8 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
   private final java.util.concurrent.ExecutorService pool;
   private final int parallelism;
   private final OutputRecords output;
+  /** The tokenizer's context token as {@code edit} describes it, written into every EditedDocument. */
+  private final String contextToken;
   /**
    * Runs a micro-batch's scoring in the background while the stream thread reads and tokenizes the
    * next ({@code toedit.microbatch.overlap}); {@code null} scores on the stream thread.
@@ -151,6 +153,7 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
     this.stats = stats;
     this.decoder = new InputDecoder(config);
     this.output = new OutputRecords(config);
+    this.contextToken = tokenizer.contextToken().describe();
   }
 
   @Override
@@ -613,7 +616,8 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
     }
     long timestamp = outputTimestamp(doc, r);
     byte[] key = OutputRecords.utf8(doc.getId());
-    byte[] edited = output.edited(AvroRecords.edited(doc, o.result(), modelId, config.includeOriginal()));
+    byte[] edited = output.edited(AvroRecords.edited(doc, o.result(), modelId, contextToken,
+        config.includeOriginal()));
     if (!output.fits(key, edited)) {
       forwardDeadLetter(r, doc.getId(), "io.toedit.stream.RecordTooLarge", "output failed: the EditedDocument is "
           + edited.length + " bytes, over the output limit of " + output.limit() + " bytes (the smallest of the "
