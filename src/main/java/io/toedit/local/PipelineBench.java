@@ -131,7 +131,7 @@ public final class PipelineBench {
             brokerCpu[m][r] = processCpuSeconds(broker.pid()) - broker0;
             if (Boolean.getBoolean("toedit.bench.threads")) {
               Map<String, Double> used = new java.util.TreeMap<>();
-              threadCpuSeconds().forEach((name, cpu) -> used.merge(name, cpu - threads0.getOrDefault(name, 0.0),
+              lastThreads.forEach((name, cpu) -> used.merge(name, cpu - threads0.getOrDefault(name, 0.0),
                   Double::sum));
               used.values().removeIf(v -> v < 0.05);
               out.printf(Locale.ROOT, "  threads (CPU-s): %s%n", used.entrySet().stream()
@@ -158,9 +158,23 @@ public final class PipelineBench {
         out.printf(Locale.ROOT, "end-to-end%s / scoring-only: %.1f %% (wall clock), %.1f %% (start-up amortised), "
             + "%.1f %% (tokens per CPU-second)%n", tag, 100.0 * s / e, 100.0 * median(steadyRate[m]) / (docs.size() / s),
             100.0 * median(scoringCpu) / median(e2eCpu[m]));
+        // On a shared machine the load can change between rounds: the ratio of each round's end-to-end
+        // run to the scoring-only run just before it is steadier than the ratio of the two medians.
+        double[] perRound = new double[runs];
+        double[] perRoundWall = new double[runs];
+        for (int r = 0; r < runs; r++) {
+          perRound[r] = 100.0 * steadyRate[m][r] * scoring[r] / docs.size();
+          perRoundWall[r] = 100.0 * scoring[r] / e2e[m][r];
+        }
+        out.printf(Locale.ROOT, "end-to-end%s / scoring-only of the same round: start-up amortised %s, median %.1f %%;"
+            + " wall clock median %.1f %%%n", tag, Arrays.toString(Arrays.stream(perRound)
+                .map(v -> Math.round(v * 10) / 10.0).toArray()), median(perRound), median(perRoundWall));
       }
     }
   }
+
+  /** {@link #threadCpuSeconds} at the end of the last end-to-end run, its stream threads still alive. */
+  private static Map<String, Double> lastThreads = Map.of();
 
   /** {@code key=value[,key=value...]}, in order; empty for none. */
   static Map<String, String> variant(String spec) {
@@ -295,6 +309,7 @@ public final class PipelineBench {
           }
         }
         long end = System.nanoTime();
+        lastThreads = threadCpuSeconds(); // before the stream threads end with the runner
         double steady = seen > firstSeen ? (seen - firstSeen) / ((end - firstAt) / 1e9) : Double.NaN;
         return new double[] {(end - t0) / 1e9, steady};
       }
