@@ -55,7 +55,9 @@ import org.apache.kafka.streams.StreamsConfig;
  * <p>Both modes are warmed up once, untimed, on the same documents before the timed runs: scoring-only
  * by one pass, end-to-end by one whole run through the broker (so the JIT has compiled the Kafka
  * client and Streams code, as in a long-running application). {@code -Dtoedit.bench.e2e.warmup=false}
- * leaves out the end-to-end warm-up (then the first runs also pay for compiling that code).
+ * leaves out the end-to-end warm-up (then the first runs also pay for compiling that code);
+ * {@code -Dtoedit.bench.e2e.warmups=N} runs N of them (the JIT compilers of both JVMs keep working
+ * through the first two or three end-to-end runs).
  *
  * <p>A/B: {@code -Dtoedit.bench.variant=key=value[,key=value...]} adds a second end-to-end run per
  * round with those pipeline or Streams settings, in alternating order (A, B, then B, A, ...), so
@@ -106,11 +108,15 @@ public final class PipelineBench {
       }
       Path work = Files.createTempDirectory("toedit-bench-");
       try (LocalBroker broker = LocalBroker.start(work.resolve("broker"), 0)) {
-        if (Boolean.parseBoolean(System.getProperty("toedit.bench.e2e.warmup", "true"))) {
-          double[] warm = endToEnd(broker.bootstrapServers(), work.resolve("state-warmup"), "benchwarmup", docs,
-              tokenizer, scorer, Map.of());
-          out.printf(Locale.ROOT, "end-to-end warm-up (not counted): %.2f s  %.1f docs/s; start-up amortised %.1f "
-              + "docs/s%n", warm[0], docs.size() / warm[0], warm[1]);
+        int warmups = Boolean.parseBoolean(System.getProperty("toedit.bench.e2e.warmup", "true"))
+            ? Integer.getInteger("toedit.bench.e2e.warmups", 1) : 0;
+        for (int w = 0; w < warmups; w++) {
+          double broker0 = processCpuSeconds(broker.pid());
+          double[] warm = endToEnd(broker.bootstrapServers(), work.resolve("state-warmup-" + w), "benchwarmup" + w,
+              docs, tokenizer, scorer, Map.of());
+          out.printf(Locale.ROOT, "end-to-end warm-up %d (not counted): %.2f s  %.1f docs/s; broker JVM %.1f CPU-s; "
+              + "start-up amortised %.1f docs/s%n", w + 1, warm[0], docs.size() / warm[0],
+              processCpuSeconds(broker.pid()) - broker0, warm[1]);
         }
         for (int r = 0; r < runs; r++) {
           double cpu0 = cpuSeconds();

@@ -47,7 +47,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Time ({@link DriftClock}): every input partition that writes observations (header
  * {@link #ORIGIN_HEADER}) has its own watermark, the latest document time it sent, kept in the
- * {@link #INDEX_STORE}. A window closes once the minimum of these watermarks reaches its end plus
+ * {@link #INDEX_STORE}, but never past the earliest document time that origin still has to send
+ * ({@link #PENDING_HEADER}: a raw batch's edited twins, its buffered documents), so raw and edited
+ * windows hold the same documents whatever the grace. A window closes once the minimum of these watermarks reaches its end plus
  * grace; a document time beyond the wall clock plus the tolerance is clamped to it for its window
  * and does not move the watermark; an origin
  * silent for the idle time advances with the wall clock. A stream-time punctuator closes windows as
