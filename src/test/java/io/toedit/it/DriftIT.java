@@ -90,11 +90,11 @@ class DriftIT {
       props.setProperty("toedit.dlq.topic", run + ".dlq");
       props.setProperty("toedit.drift.topic", run + ".drift");
       props.setProperty("toedit.drift.alerts.topic", run + ".alerts");
-      // Two input partitions = two batch tasks whose observation batches interleave in event time. The
-      // grace covers a partition whose first observations arrive after the other partition passed the
-      // window (the drift processor does not know an origin before it is seen; with grace 0 its
-      // documents are late, in both streams alike). Raw and edited twins agree whatever the grace.
-      props.setProperty("toedit.drift.grace.ms", "120000");
+      // Two input partitions = two batch tasks whose observation batches interleave in event time. Grace
+      // 0 (it needed 120 s before): windows close on the minimum of both partitions' watermarks, also
+      // before a partition is first seen (toedit.drift.origins, read at start-up), and a partition's
+      // watermark waits for the edited twins and buffered documents it still has to send.
+      props.setProperty("toedit.drift.grace.ms", "0");
       props.setProperty("toedit.input.max.chars", "20000");
       PipelineConfig config = PipelineConfig.fromProperties(props);
       assertEquals(run + "-drift-observations", config.drift().observationsTopic());

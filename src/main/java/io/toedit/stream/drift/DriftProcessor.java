@@ -108,6 +108,8 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
   /** Origin → its watermark (mirrors the index store) and the wall clock of its last batch. */
   private final Map<String, Long> originWatermarks = new HashMap<>();
   private final Map<String, Long> originLastSeen = new HashMap<>();
+  /** Wall-clock time of {@link #init}: origins expected but not seen yet wait from then. */
+  private long initMs;
 
   private ProcessorContext<String, Object> context;
   private WindowStore<String, byte[]> windows;
@@ -151,6 +153,7 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
     this.emitted = context.getStateStore(INDEX_STORE);
     this.referenceWindows = context.getStateStore(REFERENCE_STORE);
     long now = now();
+    initMs = now;
     try (KeyValueIterator<String, Long> it = emitted.prefixScan(ORIGIN_PREFIX, new StringSerializer())) {
       while (it.hasNext()) {
         var kv = it.next();
@@ -181,9 +184,18 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
   /**
    * The minimum over the origins of their watermark, each advanced by its idle wall-clock time once
    * that exceeds {@code idleMs}, and never beyond the wall clock plus the tolerance; {@code null}
-   * before any origin was seen.
+   * before any origin was seen, and while an expected origin ({@link DriftClock#origins}) has not been
+   * seen and has not been silent for {@code idleMs} since {@link #init}.
    */
   Long watermark(long nowMs) {
+    // An expected origin not seen yet holds every window (it may still send documents of any of them),
+    // until it has been silent for the idle time since this processor started.
+    for (int o = 0; o < clock.origins(); o++) {
+      if (!originWatermarks.containsKey(Integer.toString(o))
+          && (clock.idleMs() < 0 || nowMs - initMs < clock.idleMs())) {
+        return null;
+      }
+    }
     Long min = null;
     for (Map.Entry<String, Long> e : originWatermarks.entrySet()) {
       long w = e.getValue();

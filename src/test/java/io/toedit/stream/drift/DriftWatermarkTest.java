@@ -76,8 +76,13 @@ class DriftWatermarkTest {
   }
 
   void start(long idleMs) {
+    start(idleMs, 0);
+  }
+
+  void start(long idleMs, int origins) {
     PipelineConfig cfg = PipelineConfig.defaults().with("toedit.drift.future.tolerance.ms", "5000")
-        .with("toedit.drift.idle.ms", Long.toString(idleMs)).with("toedit.drift.punctuate.interval.ms", "1000");
+        .with("toedit.drift.idle.ms", Long.toString(idleMs)).with("toedit.drift.punctuate.interval.ms", "1000")
+        .with("toedit.drift.origins", Integer.toString(origins));
     Properties p = new Properties();
     p.put(StreamsConfig.APPLICATION_ID_CONFIG, "toedit-drift-watermark-test");
     p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:9");
@@ -199,6 +204,42 @@ class DriftWatermarkTest {
     }
     assertEquals(Map.of("raw@0", 2L, "edited@0", 2L), documents);
     assertEquals(Map.of(), late);
+  }
+
+  /**
+   * Two input partitions expected: partition 0 alone passes window 0's end + grace while partition 1
+   * has sent nothing yet. The window waits for partition 1 (whose documents of window 0 would
+   * otherwise be late), and closes once both have passed it.
+   */
+  @Test
+  void shouldWaitForAnExpectedPartitionNotSeenYet() {
+    start(600_000, 2);
+    driver.advanceWallClockTime(Duration.ofSeconds(80)); // document times up to T0+85 s are not clamped
+    pipe(0, T0 + 1_000);
+    pipe(0, T0 + 75_000); // partition 0 is past window 0's end + grace
+    assertEquals(List.of(), rawWindows(), "partition 1 may still send documents of window 0");
+    pipe(1, T0 + 4_000); // partition 1, first seen: on time
+    assertEquals(Map.of(), late);
+    pipe(1, T0 + 76_000);
+    Map<String, Long> documents = new java.util.HashMap<>();
+    for (DriftWindow w : drift.readValuesToList()) {
+      documents.put(w.getStream() + "@" + (w.getWindowStart() - T0), w.getDocuments());
+    }
+    assertEquals(Map.of("raw@0", 2L, "edited@0", 2L), documents);
+  }
+
+  /** An expected partition that sends nothing holds the windows only for the idle time since the start. */
+  @Test
+  void shouldStopWaitingForAnExpectedPartitionSilentForTheIdleTime() {
+    start(100_000, 2);
+    driver.advanceWallClockTime(Duration.ofSeconds(80));
+    pipe(0, T0 + 1_000);
+    pipe(0, T0 + 75_000);
+    assertEquals(List.of(), rawWindows());
+    driver.advanceWallClockTime(Duration.ofSeconds(21)); // 101 s since the start: partition 1 counts as idle
+    List<DriftWindow> windows = rawWindows();
+    assertEquals(1, windows.size());
+    assertEquals(1, windows.get(0).getDocuments());
   }
 
   @Test
