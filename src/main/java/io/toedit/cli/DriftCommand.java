@@ -1,9 +1,7 @@
 package io.toedit.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.toedit.document.Gzip;
+import io.toedit.document.DocumentCodec;
 import io.toedit.drift.DocumentObservation;
 import io.toedit.drift.DriftMetrics;
 import io.toedit.drift.EstimatorConfig;
@@ -16,14 +14,11 @@ import io.toedit.model.ModelSettings;
 import io.toedit.model.Models;
 import io.toedit.model.Scorer;
 import io.toedit.pipeline.Corpus;
-import io.toedit.pipeline.CountingInputStream;
+import io.toedit.pipeline.DocumentLines;
 import io.toedit.text.TextTokenizer;
 import io.toedit.text.TokenScores;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -61,8 +56,22 @@ public final class DriftCommand implements Callable<Integer> {
   @Option(names = "--reference", required = true, description = "Reference profile written by 'profile' (scored)")
   Path reference;
 
-  @Option(names = "--input", required = true, description = "JSONL file, gzip allowed, one document per line")
+  @Option(names = "--input", required = true, description = "JSONL file, gzip allowed, one document per line, in the"
+      + " JSON document format of 'run' and 'edit'")
   Path input;
+
+  @Option(names = "--id-field", defaultValue = "id", description = "JSON field with the document id; the line"
+      + " number when absent (default: ${DEFAULT-VALUE})")
+  String idField;
+
+  @Option(names = "--max-line-bytes", defaultValue = "16777216",
+      description = "Longer lines are refused without being held in memory (default: ${DEFAULT-VALUE})")
+  int maxLineBytes;
+
+  @Option(names = "--max-document-chars", defaultValue = "1000000",
+      description = "Longer texts (UTF-16 units) are refused, as 'run' does with toedit.input.max.chars"
+          + " (default: ${DEFAULT-VALUE})")
+  int maxDocumentChars;
 
   @Option(names = "--docs-per-window", defaultValue = "20",
       description = "Documents per pseudo-window, in file order; match the profile's (default: ${DEFAULT-VALUE})")
@@ -103,6 +112,9 @@ public final class DriftCommand implements Callable<Integer> {
     if (!format.equals("table") && !format.equals("json")) {
       throw new IllegalArgumentException("--format must be table or json: " + format);
     }
+    if (maxLineBytes < 1 || maxDocumentChars < 1) {
+      throw new IllegalArgumentException("--max-line-bytes and --max-document-chars must be positive");
+    }
     if (docsPerWindow < 2) {
       throw new IllegalArgumentException("--docs-per-window must be at least 2: " + docsPerWindow);
     }
@@ -132,31 +144,28 @@ public final class DriftCommand implements Callable<Integer> {
     ModelSettings settings = scoring.modelSettings();
     long totalBytes = Files.size(input);
     long start = System.nanoTime();
+    // The JSON document format of 'run' and 'edit', refused for the same reasons with the same messages.
+    DocumentCodec codec = new DocumentCodec(scoring.textField, idField, maxDocumentChars, "--max-document-chars");
     try (TextTokenizer tokenizer = Models.openTokenizer(settings); Scorer scorer = Models.openScorer(settings);
-        CountingInputStream raw = new CountingInputStream(Files.newInputStream(input));
-        BufferedReader lines = new BufferedReader(new InputStreamReader(Gzip.decompressIfGzip(raw, 1 << 16), StandardCharsets.UTF_8))) {
+        DocumentLines lines = new DocumentLines(input, codec, maxLineBytes, "--max-line-bytes", "--text-field")) {
       audit.header(input, ref, scorer.modelId());
       List<int[]> batch = new ArrayList<>();
       List<Long> batchLines = new ArrayList<>();
-      long lineNo = 0;
       long lastPrint = 0;
-      for (String line = lines.readLine(); line != null; line = lines.readLine()) {
-        lineNo++;
-        if (line.isBlank()) {
+      for (DocumentLines.Line line = lines.next(); line != null; line = lines.next()) {
+        if (!line.isDocument()) {
+          err.println("rejected " + input + ":" + line.number() + ": " + line.reason());
+          audit.badLines++;
           continue;
         }
-        String text = text(line, lineNo, err, audit);
-        if (text == null) {
-          continue;
-        }
-        batch.add(Corpus.cut(tokenizer.encode(text).ids(), scoring.maxTokens));
-        batchLines.add(lineNo);
+        batch.add(Corpus.cut(tokenizer.encode(line.document().text()).ids(), scoring.maxTokens));
+        batchLines.add(line.number());
         if (batch.size() == BATCH) {
           score(scorer, batch, batchLines, audit);
         }
         if (showProgress && System.nanoTime() - lastPrint > 250_000_000L) {
           lastPrint = System.nanoTime();
-          progressLine(err, audit, raw.count(), totalBytes, start);
+          progressLine(err, audit, lines.bytesRead(), totalBytes, start);
         }
       }
       score(scorer, batch, batchLines, audit);
@@ -167,23 +176,6 @@ public final class DriftCommand implements Callable<Integer> {
     }
     audit.finish();
     return audit.alerts > 0 ? ExitCodes.DRIFT_ALERT : audit.badLines > 0 ? ExitCodes.PARTIAL : ExitCodes.OK;
-  }
-
-  /** The document's text, or null after reporting the line on stderr. */
-  private String text(String line, long lineNo, PrintWriter err, Audit audit) {
-    String problem;
-    try {
-      JsonNode node = JSON.readTree(line);
-      if (node != null && node.path(scoring.textField).isTextual()) {
-        return node.get(scoring.textField).asText();
-      }
-      problem = "field '" + scoring.textField + "' is missing or not a string (choose it with --text-field)";
-    } catch (JsonProcessingException e) {
-      problem = "not a JSON object: " + e.getOriginalMessage();
-    }
-    err.println("rejected " + input + ":" + lineNo + ": " + problem);
-    audit.badLines++;
-    return null;
   }
 
   private void score(Scorer scorer, List<int[]> batch, List<Long> lines, Audit audit) {

@@ -22,7 +22,7 @@ import java.util.Objects;
 
 /**
  * The JSON document format, parsed and validated in one place for the stream's JSON input,
- * {@code edit}'s JSONL lines and {@code produce}'s lines: one UTF-8 object
+ * {@code edit}'s and {@code drift}'s JSONL lines and {@code produce}'s lines: one UTF-8 object
  * {@code {"id", "text", "source", "metadata", "timestamp"}}.
  *
  * <ul>

@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -54,7 +55,16 @@ import org.apache.kafka.streams.StreamsConfig;
  * <p>Both modes are warmed up once, untimed, on the same documents before the timed runs: scoring-only
  * by one pass, end-to-end by one whole run through the broker (so the JIT has compiled the Kafka
  * client and Streams code, as in a long-running application). {@code -Dtoedit.bench.e2e.warmup=false}
- * leaves out the end-to-end warm-up (then the first runs also pay for compiling that code).
+ * leaves out the end-to-end warm-up (then the first runs also pay for compiling that code);
+ * {@code -Dtoedit.bench.e2e.warmups=N} runs N of them (the JIT compilers of both JVMs keep working
+ * through the first two or three end-to-end runs).
+ *
+ * <p>A/B: {@code -Dtoedit.bench.variant=key=value[,key=value...]} adds a second end-to-end run per
+ * round with those pipeline or Streams settings, in alternating order (A, B, then B, A, ...), so
+ * both see the same background load; each is reported against the same scoring-only runs. Every
+ * end-to-end run also reports the CPU seconds the broker JVM used during it.
+ * {@code -Dtoedit.bench.threads=true} also prints, per end-to-end run, the CPU seconds of this JVM's
+ * threads by name (from {@code /proc/self/task}, Linux only; compiler and GC threads included).
  */
 public final class PipelineBench {
 
@@ -87,16 +97,26 @@ public final class PipelineBench {
       // Runs alternate (scoring-only, end-to-end, ...) so both modes see the same background load.
       double[] scoring = new double[runs];
       double[] scoringCpu = new double[runs];
-      double[] e2e = new double[runs];
-      double[] e2eCpu = new double[runs];
-      double[] steadyRate = new double[runs];
+      Map<String, String> variant = variant(System.getProperty("toedit.bench.variant", ""));
+      int modes = variant.isEmpty() ? 1 : 2;
+      double[][] e2e = new double[modes][runs];
+      double[][] e2eCpu = new double[modes][runs];
+      double[][] steadyRate = new double[modes][runs];
+      double[][] brokerCpu = new double[modes][runs];
+      if (!variant.isEmpty()) {
+        out.printf(Locale.ROOT, "variant B: %s%n", variant);
+      }
       Path work = Files.createTempDirectory("toedit-bench-");
       try (LocalBroker broker = LocalBroker.start(work.resolve("broker"), 0)) {
-        if (Boolean.parseBoolean(System.getProperty("toedit.bench.e2e.warmup", "true"))) {
-          double[] warm = endToEnd(broker.bootstrapServers(), work.resolve("state-warmup"), "benchwarmup", docs,
-              tokenizer, scorer);
-          out.printf(Locale.ROOT, "end-to-end warm-up (not counted): %.2f s  %.1f docs/s; start-up amortised %.1f "
-              + "docs/s%n", warm[0], docs.size() / warm[0], warm[1]);
+        int warmups = Boolean.parseBoolean(System.getProperty("toedit.bench.e2e.warmup", "true"))
+            ? Integer.getInteger("toedit.bench.e2e.warmups", 1) : 0;
+        for (int w = 0; w < warmups; w++) {
+          double broker0 = processCpuSeconds(broker.pid());
+          double[] warm = endToEnd(broker.bootstrapServers(), work.resolve("state-warmup-" + w), "benchwarmup" + w,
+              docs, tokenizer, scorer, Map.of());
+          out.printf(Locale.ROOT, "end-to-end warm-up %d (not counted): %.2f s  %.1f docs/s; broker JVM %.1f CPU-s; "
+              + "start-up amortised %.1f docs/s%n", w + 1, warm[0], docs.size() / warm[0],
+              processCpuSeconds(broker.pid()) - broker0, warm[1]);
         }
         for (int r = 0; r < runs; r++) {
           double cpu0 = cpuSeconds();
@@ -104,28 +124,113 @@ public final class PipelineBench {
           scoringCpu[r] = cpuSeconds() - cpu0;
           out.printf(Locale.ROOT, "scoring-only run %d: %.2f s  %.1f docs/s  %.0f tokens/s  %.0f tokens/CPU-s%n", r + 1,
               scoring[r], docs.size() / scoring[r], tokens / scoring[r], tokens / scoringCpu[r]);
-          cpu0 = cpuSeconds();
-          double[] timing = endToEnd(broker.bootstrapServers(), work.resolve("state-" + r), "bench" + r, docs,
-              tokenizer, scorer);
-          e2e[r] = timing[0];
-          steadyRate[r] = timing[1];
-          e2eCpu[r] = cpuSeconds() - cpu0;
-          out.printf(Locale.ROOT, "end-to-end run %d: %.2f s  %.1f docs/s  %.0f tokens/s  %.0f tokens/CPU-s "
-              + "(this JVM; the broker's CPU is not counted); start-up amortised %.1f docs/s%n", r + 1, e2e[r],
-              docs.size() / e2e[r], tokens / e2e[r], tokens / e2eCpu[r], steadyRate[r]);
+          for (int k = 0; k < modes; k++) {
+            int m = r % 2 == 0 ? k : modes - 1 - k; // A, B; then B, A; ...
+            cpu0 = cpuSeconds();
+            Map<String, Double> threads0 = threadCpuSeconds();
+            double broker0 = processCpuSeconds(broker.pid());
+            double[] timing = endToEnd(broker.bootstrapServers(), work.resolve("state-" + r + "-" + m),
+                "bench" + r + (m == 0 ? "" : "b"), docs, tokenizer, scorer, m == 0 ? Map.of() : variant);
+            e2e[m][r] = timing[0];
+            steadyRate[m][r] = timing[1];
+            e2eCpu[m][r] = cpuSeconds() - cpu0;
+            brokerCpu[m][r] = processCpuSeconds(broker.pid()) - broker0;
+            if (Boolean.getBoolean("toedit.bench.threads")) {
+              Map<String, Double> used = new java.util.TreeMap<>();
+              lastThreads.forEach((name, cpu) -> used.merge(name, cpu - threads0.getOrDefault(name, 0.0),
+                  Double::sum));
+              used.values().removeIf(v -> v < 0.05);
+              out.printf(Locale.ROOT, "  threads (CPU-s): %s%n", used.entrySet().stream()
+                  .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+                  .map(e -> String.format(Locale.ROOT, "%s %.2f", e.getKey(), e.getValue())).toList());
+            }
+            out.printf(Locale.ROOT, "end-to-end%s run %d: %.2f s  %.1f docs/s  %.0f tokens/s  %.0f tokens/CPU-s "
+                + "(this JVM); broker JVM %.1f CPU-s; start-up amortised %.1f docs/s%n", m == 0 ? "" : " (B)", r + 1,
+                e2e[m][r], docs.size() / e2e[m][r], tokens / e2e[m][r], tokens / e2eCpu[m][r], brokerCpu[m][r],
+                steadyRate[m][r]);
+          }
         }
       } finally {
         Demo.deleteTree(work);
       }
       double s = median(scoring);
-      double e = median(e2e);
       out.printf(Locale.ROOT, "median scoring-only: %.1f docs/s %.0f tokens/s%n", docs.size() / s, tokens / s);
-      out.printf(Locale.ROOT, "median end-to-end:   %.1f docs/s %.0f tokens/s%n", docs.size() / e, tokens / e);
-      out.printf(Locale.ROOT, "median end-to-end, start-up amortised: %.1f docs/s%n", median(steadyRate));
-      out.printf(Locale.ROOT, "end-to-end / scoring-only: %.1f %% (wall clock), %.1f %% (start-up amortised), "
-          + "%.1f %% (tokens per CPU-second)%n", 100.0 * s / e, 100.0 * median(steadyRate) / (docs.size() / s),
-          100.0 * median(scoringCpu) / median(e2eCpu));
+      for (int m = 0; m < modes; m++) {
+        String tag = modes == 1 ? "" : m == 0 ? " (A)" : " (B)";
+        double e = median(e2e[m]);
+        out.printf(Locale.ROOT, "median end-to-end%s:   %.1f docs/s %.0f tokens/s; broker JVM %.1f CPU-s per run%n", tag,
+            docs.size() / e, tokens / e, median(brokerCpu[m]));
+        out.printf(Locale.ROOT, "median end-to-end%s, start-up amortised: %.1f docs/s%n", tag, median(steadyRate[m]));
+        out.printf(Locale.ROOT, "end-to-end%s / scoring-only: %.1f %% (wall clock), %.1f %% (start-up amortised), "
+            + "%.1f %% (tokens per CPU-second)%n", tag, 100.0 * s / e, 100.0 * median(steadyRate[m]) / (docs.size() / s),
+            100.0 * median(scoringCpu) / median(e2eCpu[m]));
+        // On a shared machine the load can change between rounds: the ratio of each round's end-to-end
+        // run to the scoring-only run just before it is steadier than the ratio of the two medians.
+        double[] perRound = new double[runs];
+        double[] perRoundWall = new double[runs];
+        for (int r = 0; r < runs; r++) {
+          perRound[r] = 100.0 * steadyRate[m][r] * scoring[r] / docs.size();
+          perRoundWall[r] = 100.0 * scoring[r] / e2e[m][r];
+        }
+        out.printf(Locale.ROOT, "end-to-end%s / scoring-only of the same round: start-up amortised %s, median %.1f %%;"
+            + " wall clock median %.1f %%%n", tag, Arrays.toString(Arrays.stream(perRound)
+                .map(v -> Math.round(v * 10) / 10.0).toArray()), median(perRound), median(perRoundWall));
+      }
     }
+  }
+
+  /** {@link #threadCpuSeconds} at the end of the last end-to-end run, its stream threads still alive. */
+  private static Map<String, Double> lastThreads = Map.of();
+
+  /** {@code key=value[,key=value...]}, in order; empty for none. */
+  static Map<String, String> variant(String spec) {
+    Map<String, String> out = new java.util.LinkedHashMap<>();
+    for (String item : spec.split(",")) {
+      if (item.isBlank()) {
+        continue;
+      }
+      int eq = item.indexOf('=');
+      if (eq <= 0) {
+        throw new IllegalArgumentException("toedit.bench.variant items must be key=value: " + item);
+      }
+      out.put(item.substring(0, eq).strip(), item.substring(eq + 1).strip());
+    }
+    return out;
+  }
+
+  /**
+   * CPU seconds used so far by this JVM's threads, summed by thread name with digits dropped (so the
+   * workers of a pool add up); threads that ended are missing. Empty off Linux.
+   */
+  static Map<String, Double> threadCpuSeconds() {
+    Map<String, Double> out = new java.util.HashMap<>();
+    Path tasks = Path.of("/proc/self/task");
+    if (!Files.isDirectory(tasks)) {
+      return out;
+    }
+    double tick = 100.0; // USER_HZ on Linux
+    try (var dirs = Files.list(tasks)) {
+      for (Path t : (Iterable<Path>) dirs::iterator) {
+        try {
+          String stat = Files.readString(t.resolve("stat"));
+          String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("[0-9]+", "N");
+          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          double cpu = (Long.parseLong(f[11]) + Long.parseLong(f[12])) / tick; // utime, stime
+          out.merge(name, cpu, Double::sum);
+        } catch (IOException | RuntimeException e) {
+          // the thread ended meanwhile
+        }
+      }
+    } catch (IOException e) {
+      return out;
+    }
+    return out;
+  }
+
+  /** CPU seconds used so far by process {@code pid} (NaN when the platform does not say). */
+  private static double processCpuSeconds(long pid) {
+    return ProcessHandle.of(pid).flatMap(h -> h.info().totalCpuDuration()).map(d -> d.toNanos() / 1e9)
+        .orElse(Double.NaN);
   }
 
   private static double cpuSeconds() {
@@ -160,8 +265,9 @@ public final class PipelineBench {
 
   /** Seconds from start to the last output, and documents/s from the first committed output to the last. */
   static double[] endToEnd(String bootstrap, Path stateDir, String prefix, List<String[]> docs, TextTokenizer tokenizer,
-      Scorer scorer) throws Exception {
+      Scorer scorer, Map<String, String> settings) throws Exception {
     Properties props = new Properties();
+    settings.forEach(props::setProperty);
     props.setProperty("bootstrap.servers", bootstrap);
     props.setProperty(StreamsConfig.APPLICATION_ID_CONFIG, prefix + "-app");
     props.setProperty(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
@@ -209,6 +315,7 @@ public final class PipelineBench {
           }
         }
         long end = System.nanoTime();
+        lastThreads = threadCpuSeconds(); // before the stream threads end with the runner
         double steady = seen > firstSeen ? (seen - firstSeen) / ((end - firstAt) / 1e9) : Double.NaN;
         return new double[] {(end - t0) / 1e9, steady};
       }

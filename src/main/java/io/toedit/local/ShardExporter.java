@@ -155,6 +155,8 @@ public final class ShardExporter {
     consumer.wakeup();
   }
 
+  private static final io.toedit.stream.AvroSerde<EditedDocument> EDITED = io.toedit.stream.AvroSerde.edited();
+
   private String toLine(ConsumerRecord<byte[], byte[]> record) {
     String where = record.topic() + "-" + record.partition() + "@" + record.offset();
     if (record.value() == null) {
@@ -163,7 +165,7 @@ public final class ShardExporter {
     }
     try {
       if (format == Format.AVRO) {
-        EditedDocument doc = EditedDocument.getDecoder().decode(record.value());
+        EditedDocument doc = EDITED.decode(record.value()); // records of older schema versions too
         return JSON.writeValueAsString(AvroJson.toJson(doc));
       }
       JsonNode node = JSON.readTree(new String(record.value(), StandardCharsets.UTF_8));

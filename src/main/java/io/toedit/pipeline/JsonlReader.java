@@ -1,21 +1,16 @@
 package io.toedit.pipeline;
 
 import io.toedit.document.DocumentCodec;
-import io.toedit.document.Gzip;
-import io.toedit.document.InvalidDocumentException;
 import io.toedit.document.JsonDocument;
 import io.toedit.document.Rejection;
 import java.io.Closeable;
-import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.zip.ZipException;
 
 /**
- * The reading side of {@link JsonlEditJob}: lines of a JSONL file (gzip detected by its magic
+ * The reading side of {@link JsonlEditJob}, on {@link DocumentLines}: lines of a JSONL file (gzip detected by its magic
  * bytes), each parsed by the {@link DocumentCodec} into a document or a reject with stage
  * {@code read}. Lines longer than the limit are rejected without being held in memory. Not
  * thread-safe.
@@ -54,29 +49,22 @@ final class JsonlReader implements Closeable {
   }
 
   private final Path input;
-  private final int maxLineBytes;
   private final String infoField;
-  private final DocumentCodec codec;
-  private final CountingInputStream raw;
-  private final InputStream in;
-  private final BoundedLineReader lines;
+  private final DocumentLines lines;
   private final long totalBytes;
 
   JsonlReader(JsonlEditJob.Options options) throws IOException {
     this.input = options.input();
-    this.maxLineBytes = options.maxLineBytes();
     this.infoField = options.infoField();
-    this.codec = new DocumentCodec(options.textField(), options.idField(), options.maxDocumentChars(),
-        "--max-document-chars");
     this.totalBytes = Files.size(input);
-    this.raw = new CountingInputStream(Files.newInputStream(input));
-    this.in = Gzip.decompressIfGzip(raw, 64 * 1024);
-    this.lines = new BoundedLineReader(in, maxLineBytes);
+    this.lines = new DocumentLines(input, new DocumentCodec(options.textField(), options.idField(),
+        options.maxDocumentChars(), "--max-document-chars"), options.maxLineBytes(), "--max-line-bytes",
+        "--text-field");
   }
 
   /** Input bytes consumed so far (compressed bytes for gzip). */
   long bytesRead() {
-    return raw.count();
+    return lines.bytesRead();
   }
 
   /** The input file's size. */
@@ -86,39 +74,30 @@ final class JsonlReader implements Closeable {
 
   /** The next line, or null at the end. */
   Line next() throws IOException {
-    BoundedLineReader.Line line;
+    DocumentLines.Line line;
     try {
       line = lines.next();
-    } catch (ZipException | EOFException e) {
-      throw new IllegalArgumentException(input + ": the gzip stream is corrupt or truncated ("
-          + e.getMessage() + "); the output holds the lines before it", e);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(e.getMessage() + "; the output holds the lines before it", e.getCause());
     }
     return line == null ? null : parse(line);
   }
 
-  private Line parse(BoundedLineReader.Line line) {
+  private Line parse(DocumentLines.Line line) {
     Line e = new Line(line.number());
     e.stage = "read";
-    if (line.oversized()) {
-      e.reason = Rejection.LINE_TOO_LONG.reason(line.fullLength() + " bytes, over the limit of " + maxLineBytes
-          + " (raise --max-line-bytes to accept it)");
-      e.content = preview(new String(line.bytes(), 0, Math.min(line.length(), CONTENT_PREVIEW * 4),
-          StandardCharsets.UTF_8));
-      return e;
-    }
-    try {
-      JsonDocument doc = codec.decode(line.bytes(), 0, line.length(), Long.toString(line.number()));
-      if (doc.json().has(infoField)) {
-        throw Rejection.ALREADY_EDITED.exception("the line has a field '" + infoField
-            + "' (choose another name with --info-field)");
-      }
-      e.document = doc;
+    if (line.isDocument() && line.document().json().has(infoField)) {
+      e.reason = Rejection.ALREADY_EDITED.reason("the line has a field '" + infoField
+          + "' (choose another name with --info-field)");
+    } else if (line.isDocument()) {
+      e.document = line.document();
       e.stage = null;
-    } catch (InvalidDocumentException ex) {
-      e.reason = ex.getMessage() + (ex.rejection() == Rejection.MISSING_TEXT
-          ? " (choose the text field with --text-field)" : "");
-      e.content = preview(new String(line.bytes(), 0, line.length(), StandardCharsets.UTF_8));
+      return e;
+    } else {
+      e.reason = line.reason();
     }
+    e.content = preview(new String(line.bytes(), 0, Math.min(line.length(), CONTENT_PREVIEW * 4),
+        StandardCharsets.UTF_8));
     return e;
   }
 
@@ -135,6 +114,6 @@ final class JsonlReader implements Closeable {
 
   @Override
   public void close() throws IOException {
-    in.close();
+    lines.close();
   }
 }

@@ -21,8 +21,12 @@ public final class AvroRecords {
   private AvroRecords() {
   }
 
-  /** The output record of one edited document. */
-  public static EditedDocument edited(RawDocument raw, EditResult r, String model, boolean includeOriginal) {
+  /**
+   * The output record of one edited document; {@code contextToken} is the tokenizer's
+   * {@code ContextToken.describe()}, as {@code edit} writes it.
+   */
+  public static EditedDocument edited(RawDocument raw, EditResult r, String model, String contextToken,
+      boolean includeOriginal) {
     List<Edit> edits = new ArrayList<>(r.edits().size());
     for (TokenEdit e : r.edits()) {
       edits.add(Edit.newBuilder().setPosition(e.position()).setCharStart(e.charStart()).setCharEnd(e.charEnd())
@@ -39,8 +43,11 @@ public final class AvroRecords {
         .setOverThreshold(r.overThreshold())
         .setChanged(r.changed())
         .setDeleted(r.deleted())
+        .setExpectedChanged(r.expectedChanged())
+        .setExcludedCandidates(r.excludedCandidates())
         .setMeanNll(r.meanNll())
         .setModel(model)
+        .setContextToken(contextToken)
         .setStrategy(r.strategy().wireName())
         .setParameters(new LinkedHashMap<>(r.parameters()))
         .setSeed(r.seed())

@@ -94,6 +94,8 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
   private final java.util.concurrent.ExecutorService pool;
   private final int parallelism;
   private final OutputRecords output;
+  /** The tokenizer's context token as {@code edit} describes it, written into every EditedDocument. */
+  private final String contextToken;
   /**
    * Runs a micro-batch's scoring in the background while the stream thread reads and tokenizes the
    * next ({@code toedit.microbatch.overlap}); {@code null} scores on the stream thread.
@@ -121,8 +123,11 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
   /** The decoded document and tokens of buffered records, by store key (see "Decoded and tokenized once"). */
   private final Map<Bytes, Prepared> prepared = new HashMap<>();
 
-  /** A buffered record as {@link #process} decoded and tokenized it. */
-  private record Prepared(RawDocument doc, Tokenized tokens) {
+  /**
+   * A buffered record as {@link #process} decoded and tokenized it, with the earliest time its
+   * observations can have ({@link #earliestObservationTime}).
+   */
+  private record Prepared(RawDocument doc, Tokenized tokens, long earliestTime) {
   }
 
   MicroBatchProcessor(PipelineConfig config, TextTokenizer tokenizer, DocumentEditor documentEditor, String modelId,
@@ -148,6 +153,7 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
     this.stats = stats;
     this.decoder = new InputDecoder(config);
     this.output = new OutputRecords(config);
+    this.contextToken = tokenizer.contextToken().describe();
   }
 
   @Override
@@ -224,7 +230,7 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
         record.key(), record.value(), tokens);
     Bytes storeKey = Bytes.wrap(buffered.storeKey());
     buffer.put(storeKey, buffered.encode());
-    prepared.put(storeKey, new Prepared(doc, tokenized));
+    prepared.put(storeKey, new Prepared(doc, tokenized, earliestObservationTime(doc, record.timestamp())));
     if (bufferedRecords == 0) {
       oldestWallClockMs = wallClockMs();
     }
@@ -502,7 +508,9 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
       prepared.remove(entry.key);
       deleted++;
     }
-    forwardObservations();
+    if (!observations.isEmpty()) {
+      forwardObservations(pendingObservationTime(batch));
+    }
     storeRecords -= deleted;
     stats.buffered.add(-deleted);
     if (left > 0 && !leftoversTaken) {
@@ -608,7 +616,8 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
     }
     long timestamp = outputTimestamp(doc, r);
     byte[] key = OutputRecords.utf8(doc.getId());
-    byte[] edited = output.edited(AvroRecords.edited(doc, o.result(), modelId, config.includeOriginal()));
+    byte[] edited = output.edited(AvroRecords.edited(doc, o.result(), modelId, contextToken,
+        config.includeOriginal()));
     if (!output.fits(key, edited)) {
       forwardDeadLetter(r, doc.getId(), "io.toedit.stream.RecordTooLarge", "output failed: the EditedDocument is "
           + edited.length + " bytes, over the output limit of " + output.limit() + " bytes (the smallest of the "
@@ -700,16 +709,76 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
             result.overThreshold(), result.changed(), result.deleted(), 0, 0));
   }
 
-  /** One record per (source, stream) with the micro-batch's observations, at their latest timestamp. */
-  private void forwardObservations() {
-    for (Map.Entry<String, List<DocumentObservation>> e : observations.entrySet()) {
-      forwardObservations(e.getKey(), e.getValue());
+  /**
+   * A lower bound of the time of the observations of {@code doc}: they carry its own timestamp when a
+   * broker accepts it, else the input record's ({@link #outputTimestamp}).
+   */
+  private static long earliestObservationTime(RawDocument doc, long recordTimestamp) {
+    if (doc.getTimestamp() == null) {
+      return recordTimestamp;
+    }
+    long t = doc.getTimestamp().toEpochMilli();
+    return t >= 0 ? Math.min(t, recordTimestamp) : recordTimestamp;
+  }
+
+  /**
+   * The earliest observation time of the buffered documents whose observations are still to come:
+   * the micro-batch in flight, the one being filled, and what {@code finishing} left unscored;
+   * {@link Long#MAX_VALUE} when there are none.
+   */
+  private long pendingObservationTime(Batch finishing) {
+    long min = Long.MAX_VALUE;
+    for (Prepared p : prepared.values()) {
+      min = Math.min(min, p.earliestTime());
+    }
+    // Records restored after a restart have no Prepared: they are in a batch (flush() takes them all).
+    for (Batch b : new Batch[] {finishing, inFlight}) {
+      if (b == null) {
+        continue;
+      }
+      for (int i = 0; i < b.entries.size(); i++) {
+        if (b != finishing || !b.done[i]) {
+          min = Math.min(min, earliestObservationTime(b.docs[i], b.entries.get(i).value.timestamp()));
+        }
+      }
+    }
+    return min;
+  }
+
+  /**
+   * One record per (source, stream) with the micro-batch's observations, at their latest timestamp.
+   * Each carries, besides its origin, the earliest observation time still to come from this task
+   * after it ({@code pending}, then the records that follow it here): the drift watermark of this
+   * origin must not pass it, so a window never closes between a raw observation and its edited twin,
+   * nor before the documents still buffered.
+   */
+  private void forwardObservations(long pending) {
+    List<Map.Entry<String, List<DocumentObservation>>> groups = new ArrayList<>(observations.entrySet());
+    long[] after = new long[groups.size()]; // earliest time in the groups after each
+    long min = pending;
+    for (int g = groups.size() - 1; g >= 0; g--) {
+      after[g] = min;
+      min = Math.min(min, earliest(groups.get(g).getValue()));
+    }
+    for (int g = 0; g < groups.size(); g++) {
+      forwardObservations(groups.get(g).getKey(), groups.get(g).getValue(), after[g]);
     }
     observations.clear();
   }
 
-  /** One record, or halves of the list until each fits; one observation alone too large is dropped (counted). */
-  private void forwardObservations(String key, List<DocumentObservation> docs) {
+  private static long earliest(List<DocumentObservation> docs) {
+    long min = Long.MAX_VALUE;
+    for (DocumentObservation d : docs) {
+      min = Math.min(min, d.timestampMs());
+    }
+    return min;
+  }
+
+  /**
+   * One record, or halves of the list until each fits; one observation alone too large is dropped
+   * (counted). {@code pendingAfter}: the earliest observation time still to come after these.
+   */
+  private void forwardObservations(String key, List<DocumentObservation> docs, long pendingAfter) {
     DocumentObservation first = docs.get(0);
     ObservationBatch batch = new ObservationBatch(first.source(), first.stream(), docs);
     byte[] bytes = batch.encode();
@@ -719,13 +788,17 @@ final class MicroBatchProcessor implements Processor<byte[], byte[], Object, Obj
           new org.apache.kafka.common.header.internals.RecordHeaders();
       headers.add(io.toedit.stream.drift.DriftProcessor.ORIGIN_HEADER,
           OutputRecords.utf8(Integer.toString(context.taskId().partition())));
+      if (pendingAfter != Long.MAX_VALUE) {
+        headers.add(io.toedit.stream.drift.DriftProcessor.PENDING_HEADER, OutputRecords.utf8(Long.toString(pendingAfter)));
+      }
       context.forward(new Record<Object, Object>(key, bytes, batch.maxTimestamp(), headers), DRIFT_OBSERVATIONS_SINK);
     } else if (docs.size() == 1) {
       stats.droppedObservations.increment();
     } else {
       int mid = docs.size() / 2;
-      forwardObservations(key, docs.subList(0, mid));
-      forwardObservations(key, docs.subList(mid, docs.size()));
+      List<DocumentObservation> second = docs.subList(mid, docs.size());
+      forwardObservations(key, docs.subList(0, mid), Math.min(pendingAfter, earliest(second)));
+      forwardObservations(key, second, pendingAfter);
     }
   }
 

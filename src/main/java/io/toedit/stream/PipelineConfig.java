@@ -119,6 +119,7 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
     k.putAll(DriftStreamConfig.KEYS);
     k.put("toedit.drift.future.tolerance.ms", "5000");
     k.put("toedit.drift.idle.ms", "30000");
+    k.put("toedit.drift.origins", "0");
     KEYS = java.util.Collections.unmodifiableMap(k);
   }
 
@@ -159,6 +160,7 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
     require(brokenModelAfter >= 2, "toedit.score.broken.after must be at least 2");
     require(flushFraction > 0 && flushFraction <= 0.9, "toedit.microbatch.flush.fraction must be in (0, 0.9]");
     require(flushMaxMs >= 0, "toedit.microbatch.flush.max.ms must not be negative");
+    require(driftClock.origins() >= 0, "toedit.drift.origins must be 0 (found at start-up) or positive");
   }
 
   /** The record size limit in force: {@link #maxRecordBytes()}, or Kafka's default when not resolved. */
@@ -220,7 +222,8 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
         v.get("toedit.scoring.mode").toLowerCase(Locale.ROOT), integer(v, "toedit.score.retries"),
         longValue(v, "toedit.score.retry.backoff.ms"), integer(v, "toedit.score.broken.after"),
         finite(v, "toedit.microbatch.flush.fraction"), longValue(v, "toedit.microbatch.flush.max.ms"),
-        new DriftClock(longValue(v, "toedit.drift.future.tolerance.ms"), longValue(v, "toedit.drift.idle.ms")));
+        new DriftClock(longValue(v, "toedit.drift.future.tolerance.ms"), longValue(v, "toedit.drift.idle.ms"),
+            integer(v, "toedit.drift.origins")));
   }
 
   /** The settings as {@code toedit.*} properties (round-trips through {@link #fromProperties}). */
@@ -254,6 +257,7 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
     p.putAll(drift.toProperties());
     p.setProperty("toedit.drift.future.tolerance.ms", Long.toString(driftClock.futureToleranceMs()));
     p.setProperty("toedit.drift.idle.ms", Long.toString(driftClock.idleMs()));
+    p.setProperty("toedit.drift.origins", Integer.toString(driftClock.origins()));
     return p;
   }
 

@@ -126,13 +126,29 @@ public final class PipelineRunner implements AutoCloseable {
    * {@code props} with the limits found at start-up: {@code toedit.output.max.record.bytes} (when 0)
    * as the smallest of the producer's {@code max.request.size} and the {@code max.message.bytes} of
    * the output topics that exist, and {@code toedit.microbatch.flush.max.ms} (when 0) as
-   * {@code toedit.microbatch.flush.fraction} of the producer's {@code transaction.timeout.ms}.
+   * {@code toedit.microbatch.flush.fraction} of the producer's {@code transaction.timeout.ms}, and
+   * {@code toedit.drift.origins} (when 0, with drift statistics on) as the input topic's partition count.
    */
   public static Properties resolveLimits(Properties props) {
     Properties out = new Properties();
     out.putAll(props);
     PipelineConfig config = PipelineConfig.fromProperties(props);
     Properties streams = streamsProperties(props);
+    if (config.drift().enabled() && config.driftClock().origins() == 0) {
+      try (Admin client = Admin.create(adminProperties(props))) {
+        if (client.listTopics().names().get(60, TimeUnit.SECONDS).contains(config.inputTopic())) {
+          int partitions = client.describeTopics(List.of(config.inputTopic())).allTopicNames()
+              .get(60, TimeUnit.SECONDS).get(config.inputTopic()).partitions().size();
+          out.setProperty("toedit.drift.origins", Integer.toString(partitions));
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("Interrupted while reading the input topic's partition count", e);
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        throw new IllegalStateException("Cannot read the partition count of " + config.inputTopic() + "; set "
+            + "toedit.drift.origins to skip this check: " + e.getMessage(), e);
+      }
+    }
     if (config.flushMaxMs() == 0) {
       out.setProperty("toedit.microbatch.flush.max.ms",
           Long.toString(Math.max(1, (long) (config.flushFraction() * transactionTimeoutMs(streams)))));

@@ -90,9 +90,11 @@ class DriftIT {
       props.setProperty("toedit.dlq.topic", run + ".dlq");
       props.setProperty("toedit.drift.topic", run + ".drift");
       props.setProperty("toedit.drift.alerts.topic", run + ".alerts");
-      // Two input partitions = two batch tasks whose observation batches interleave in event time;
-      // the grace covers that skew, so only the later document of each source closes the windows.
-      props.setProperty("toedit.drift.grace.ms", "120000");
+      // Two input partitions = two batch tasks whose observation batches interleave in event time. Grace
+      // 0 (it needed 120 s before): windows close on the minimum of both partitions' watermarks, also
+      // before a partition is first seen (toedit.drift.origins, read at start-up), and a partition's
+      // watermark waits for the edited twins and buffered documents it still has to send.
+      props.setProperty("toedit.drift.grace.ms", "0");
       props.setProperty("toedit.input.max.chars", "20000");
       PipelineConfig config = PipelineConfig.fromProperties(props);
       assertEquals(run + "-drift-observations", config.drift().observationsTopic());
@@ -125,6 +127,15 @@ class DriftIT {
         List<ConsumerRecord<String, DriftWindow>> closed = KafkaTestCluster.consumeAll(config.drift().driftTopic(),
             AvroSerde.of(DriftWindow.class).deserializer(), 8, Duration.ofMinutes(3));
         assertEquals(8, closed.size(), "2 sources x 2 streams x 2 windows, each once");
+        // Each document is observed raw and edited: both windows of a source and time hold the same count.
+        java.util.Map<String, java.util.Map<String, Long>> counts = new java.util.TreeMap<>();
+        for (ConsumerRecord<String, DriftWindow> r : closed) {
+          counts.computeIfAbsent(r.value().getSource() + "@" + r.value().getWindowStart(), k -> new java.util.TreeMap<>())
+              .put(r.value().getStream(), r.value().getDocuments());
+        }
+        for (var e : counts.entrySet()) {
+          assertEquals(e.getValue().get("raw"), e.getValue().get("edited"), "raw and edited documents of " + counts);
+        }
         Set<String> seen = new HashSet<>();
         for (ConsumerRecord<String, DriftWindow> r : closed) {
           DriftWindow w = r.value();

@@ -146,7 +146,8 @@ final class ReliabilityFixtures {
           throw new AssertionError("reference run failed on " + slice.get(j).getId(), o.failure());
         }
         out.put(slice.get(j).getId(), AvroSerde.edited().encode(
-            AvroRecords.edited(slice.get(j), o.result(), scorer.modelId(), false)));
+            AvroRecords.edited(slice.get(j), o.result(), scorer.modelId(),
+                tokenizer.contextToken().describe(), false)));
       }
     }
     return out;

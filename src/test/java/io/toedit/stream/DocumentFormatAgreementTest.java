@@ -28,9 +28,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The stream, {@code edit} and {@code produce} accept the same JSON documents and refuse the same
- * ones, with the same {@link Rejection}: the disagreement the one codec removed (a line accepted by
- * {@code edit} used to be dead-lettered by the stream, and the other way round).
+ * The stream, {@code edit}, {@code produce} and {@code drift} accept the same JSON documents and
+ * refuse the same ones, with the same {@link Rejection}: the disagreement the one codec removed (a
+ * line accepted by {@code edit} used to be dead-lettered by the stream, and the other way round; a
+ * line {@code drift} audited could be refused by the stream). {@code edit} and {@code drift} give the
+ * stream's reason word for word (they may add which option to change; an oversized text names each
+ * one's own limit setting).
  */
 class DocumentFormatAgreementTest {
 
@@ -97,6 +100,31 @@ class DocumentFormatAgreementTest {
       }
     }
 
+    // drift: the audit of the same file against a reference profiled from real stories
+    Path stories = dir.resolve("stories.jsonl");
+    try (var gz = new java.util.zip.GZIPInputStream(getClass().getResourceAsStream("/corpora/tinystories_valid.jsonl.gz"));
+        var r = new java.io.BufferedReader(new java.io.InputStreamReader(gz, StandardCharsets.UTF_8))) {
+      Files.write(stories, r.lines().limit(40).toList(), StandardCharsets.UTF_8);
+    }
+    Path reference = dir.resolve("ref.bin");
+    assertEquals(io.toedit.cli.ExitCodes.OK, cli(new java.io.StringWriter(), new java.io.StringWriter(), "profile",
+        "--input", stories.toString(), "--output", reference.toString()));
+    java.io.StringWriter driftOut = new java.io.StringWriter();
+    java.io.StringWriter driftErr = new java.io.StringWriter();
+    int driftCode = cli(driftOut, driftErr, "drift", "--reference", reference.toString(), "--input", in.toString(),
+        "--format", "json", "--max-document-chars", Integer.toString(MAX_CHARS));
+    assertEquals(io.toedit.cli.ExitCodes.PARTIAL, driftCode, driftOut + "\n" + driftErr);
+    Map<Long, String> driftRejects = new HashMap<>();
+    String prefix = "rejected " + in + ":";
+    for (String l : driftErr.toString().split("\n")) {
+      if (l.startsWith(prefix)) {
+        int colon = l.indexOf(": ", prefix.length());
+        driftRejects.put(Long.parseLong(l.substring(prefix.length(), colon)), l.substring(colon + 2));
+      }
+    }
+    String[] driftLines = driftOut.toString().split("\n");
+    JsonNode driftSummary = new ObjectMapper().readTree(driftLines[driftLines.length - 1]);
+
     List<String> problems = new ArrayList<>();
     for (int i = 0; i < lines.size(); i++) {
       String line = lines.get(i);
@@ -109,8 +137,17 @@ class DocumentFormatAgreementTest {
         stream = e.getMessage();
       }
       String edit = editRejects.get(i + 1L);
+      String drift = driftRejects.get(i + 1L);
       check(problems, line, "stream", want, stream);
       check(problems, line, "edit", want, edit);
+      check(problems, line, "drift", want, drift);
+      for (String[] other : new String[][] {{"edit", edit}, {"drift", drift}}) {
+        // (an oversized text names each command's own setting to raise)
+        if (stream != null && want != Rejection.OVERSIZED_TEXT && (other[1] == null || !other[1].startsWith(stream))) {
+          problems.add(other[0] + " on " + line + ": the stream says \"" + stream + "\", " + other[0] + " \""
+              + other[1] + "\"");
+        }
+      }
       if (want != Rejection.OVERSIZED_TEXT) { // produce leaves the length limit to the pipeline
         String produce;
         try {
@@ -124,6 +161,13 @@ class DocumentFormatAgreementTest {
     }
     assertTrue(problems.isEmpty(), String.join("\n", problems));
     assertEquals(expected.values().stream().filter(v -> v == null).count(), summary.documents());
+    assertEquals(summary.documents(), driftSummary.get("documents").asLong(), driftSummary.toString());
+    assertEquals(lines.size() - summary.documents(), driftSummary.get("rejectedLines").asLong());
+  }
+
+  private static int cli(java.io.StringWriter out, java.io.StringWriter err, String... args) {
+    return io.toedit.cli.Main.newCommandLine(new java.io.PrintWriter(out, true), new java.io.PrintWriter(err, true))
+        .execute(args);
   }
 
   private static void check(List<String> problems, String line, String who, Rejection want, String reason) {

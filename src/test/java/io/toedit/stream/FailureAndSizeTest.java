@@ -392,6 +392,7 @@ class FailureAndSizeTest {
         s.getProperty(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG));
     p.setProperty(StreamsConfig.producerPrefix("transaction.timeout.ms"), "600000");
     p.setProperty("toedit.output.max.record.bytes", "4096");
+    p.setProperty("toedit.drift.origins", "1"); // given: no broker to read the input's partition count from
     p.setProperty("toedit.microbatch.flush.max.ms", "1");
     s = PipelineRunner.streamsProperties(p);
     assertEquals("660000", s.getProperty(StreamsConfig.consumerPrefix("max.poll.interval.ms")));

@@ -47,7 +47,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Time ({@link DriftClock}): every input partition that writes observations (header
  * {@link #ORIGIN_HEADER}) has its own watermark, the latest document time it sent, kept in the
- * {@link #INDEX_STORE}. A window closes once the minimum of these watermarks reaches its end plus
+ * {@link #INDEX_STORE}, but never past the earliest document time that origin still has to send
+ * ({@link #PENDING_HEADER}: a raw batch's edited twins, its buffered documents), so raw and edited
+ * windows hold the same documents whatever the grace. A window closes once the minimum of these watermarks reaches its end plus
  * grace; a document time beyond the wall clock plus the tolerance is clamped to it for its window
  * and does not move the watermark; an origin
  * silent for the idle time advances with the wall clock. A stream-time punctuator closes windows as
@@ -79,6 +81,13 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
   public static final String LATE_PREFIX = "late" + '\u0000';
   /** Header of an observation batch: the input partition it comes from (decimal). */
   public static final String ORIGIN_HEADER = "toedit.origin";
+  /**
+   * Header of an observation batch: the earliest document time its origin will still send observations
+   * for after this batch (decimal epoch ms: the edited twins of a raw batch, the documents still
+   * buffered). The origin's watermark does not pass it. Absent: nothing pending (and records written
+   * before the header existed).
+   */
+  public static final String PENDING_HEADER = "toedit.pending";
   static final String UNKNOWN_ORIGIN = "?";
   /** Between the key and the window index in {@link #REFERENCE_STORE} keys. */
   static final char REFERENCE_SEPARATOR = '\u0000';
@@ -99,6 +108,8 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
   /** Origin → its watermark (mirrors the index store) and the wall clock of its last batch. */
   private final Map<String, Long> originWatermarks = new HashMap<>();
   private final Map<String, Long> originLastSeen = new HashMap<>();
+  /** Wall-clock time of {@link #init}: origins expected but not seen yet wait from then. */
+  private long initMs;
 
   private ProcessorContext<String, Object> context;
   private WindowStore<String, byte[]> windows;
@@ -142,6 +153,7 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
     this.emitted = context.getStateStore(INDEX_STORE);
     this.referenceWindows = context.getStateStore(REFERENCE_STORE);
     long now = now();
+    initMs = now;
     try (KeyValueIterator<String, Long> it = emitted.prefixScan(ORIGIN_PREFIX, new StringSerializer())) {
       while (it.hasNext()) {
         var kv = it.next();
@@ -172,9 +184,18 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
   /**
    * The minimum over the origins of their watermark, each advanced by its idle wall-clock time once
    * that exceeds {@code idleMs}, and never beyond the wall clock plus the tolerance; {@code null}
-   * before any origin was seen.
+   * before any origin was seen, and while an expected origin ({@link DriftClock#origins}) has not been
+   * seen and has not been silent for {@code idleMs} since {@link #init}.
    */
   Long watermark(long nowMs) {
+    // An expected origin not seen yet holds every window (it may still send documents of any of them),
+    // until it has been silent for the idle time since this processor started.
+    for (int o = 0; o < clock.origins(); o++) {
+      if (!originWatermarks.containsKey(Integer.toString(o))
+          && (clock.idleMs() < 0 || nowMs - initMs < clock.idleMs())) {
+        return null;
+      }
+    }
     Long min = null;
     for (Map.Entry<String, Long> e : originWatermarks.entrySet()) {
       long w = e.getValue();
@@ -240,6 +261,12 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
         listener.late(batch.source(), late);
       }
     }
+    // The watermark moves to the newest document time, but not past what the origin still has pending:
+    // a raw batch's edited twins follow it, and a window closed in between would drop them as late.
+    Long pending = pending(record);
+    if (newestTime != Long.MIN_VALUE && pending != null) {
+      newestTime = Math.min(newestTime, pending);
+    }
     if (newestTime != Long.MIN_VALUE) {
       String origin = origin(record);
       Long before = originWatermarks.get(origin);
@@ -271,6 +298,21 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
     var h = record.headers() == null ? null : record.headers().lastHeader(ORIGIN_HEADER);
     return h == null || h.value() == null ? UNKNOWN_ORIGIN
         : new String(h.value(), java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  /** The {@link #PENDING_HEADER} of {@code record}, {@code null} when absent or unreadable. */
+  private static Long pending(Record<String, ObservationBatch> record) {
+    var h = record.headers() == null ? null : record.headers().lastHeader(PENDING_HEADER);
+    if (h == null || h.value() == null) {
+      return null;
+    }
+    try {
+      return Long.parseLong(new String(h.value(), java.nio.charset.StandardCharsets.UTF_8));
+    } catch (NumberFormatException e) {
+      LOG.warn("Ignored an unreadable {} header of an observation batch of {}", PENDING_HEADER,
+          record.value().key());
+      return null;
+    }
   }
 
   /** Index-store key of the newest window start of {@code key}. */

@@ -354,6 +354,47 @@ class DriftTopologyTest {
     assertEquals(e.getEditedVsRawJsd(), r.getEditedVsRawJsd(), 1e-12);
   }
 
+  /**
+   * Grace 0, one micro-batch straddling a window end (documents at 58, 59 and 61 s, in input order).
+   * Its raw observation batch is read before its edited twin and moves the drift task's stream time
+   * past the window end first: the edited twins of 58 and 59 s must still count in the window, as
+   * the raw ones do. A document of a later micro-batch for the closed window is truly late, in both
+   * streams. (TopologyTestDriver runs both processors in one task, whose stream time the input records
+   * would set; on a broker the drift task has its own. The input records are stamped T0, before their
+   * documents' {@code timestamp}, so the drift task's time is the observations' as on a broker.)
+   */
+  @Test
+  void shouldCountEveryEditedDocumentInTheWindowOfItsRawTwinWithGraceZero() throws Exception {
+    start(config("toedit.batch.max.records", "3", "toedit.drift.grace.ms", "0"));
+    long[] times = {T0 + 58_000, T0 + 59_000, T0 + 61_000};
+    String[] texts = {"Der Bär träumt von Honig.", "Le café est très chaud ☕.", "雨の日は本を読む。"};
+    for (int i = 0; i < times.length; i++) {
+      String id = "g0-" + i;
+      raw.pipeInput(new TestRecord<>(id.getBytes(), json(id, texts[i], SOURCE, times[i]), null, T0));
+    }
+    assertEquals(3, edited.readValuesToList().size());
+    // Later micro-batches (flushed by wall-clock time): the document at 30 s comes after the first
+    // window was emitted (late in both streams); the one at 5 min closes the second window.
+    raw.pipeInput(new TestRecord<>("late".getBytes(), json("late", "Zu spät, leider.", SOURCE, T0 + 30_000), null, T0));
+    driver.advanceWallClockTime(Duration.ofSeconds(1));
+    raw.pipeInput(new TestRecord<>("next".getBytes(), json("next", "Später.", SOURCE, T0 + 5 * MIN), null, T0));
+    driver.advanceWallClockTime(Duration.ofSeconds(1));
+    assertEquals(2, edited.readValuesToList().size());
+    Map<String, Long> documents = new HashMap<>();
+    for (DriftWindow w : drift.readValuesToList()) {
+      assertNull(documents.put(w.getStream() + "@" + (w.getWindowStart() - T0), w.getDocuments()),
+          "each window is emitted once");
+    }
+    assertEquals(Map.of("raw@0", 2L, "edited@0", 2L, "raw@60000", 1L, "edited@60000", 1L), documents);
+    KeyValueStore<String, Long> index = driver.getKeyValueStore(ToEditTopology.DRIFT_INDEX_STORE);
+    assertEquals(1L, index.get(DriftProcessor.LATE_PREFIX + SOURCE), "the document at 30 s, counted once");
+  }
+
+  static byte[] json(String id, String text, String source, long timestampMs) throws Exception {
+    return new ObjectMapper().writeValueAsBytes(Map.of("id", id, "text", text, "source", source,
+        "timestamp", timestampMs));
+  }
+
   static byte[] json(String id, String text, String source) throws Exception {
     return new ObjectMapper().writeValueAsBytes(Map.of("id", id, "text", text, "source", source));
   }

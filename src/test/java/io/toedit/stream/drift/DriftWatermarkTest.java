@@ -76,8 +76,13 @@ class DriftWatermarkTest {
   }
 
   void start(long idleMs) {
+    start(idleMs, 0);
+  }
+
+  void start(long idleMs, int origins) {
     PipelineConfig cfg = PipelineConfig.defaults().with("toedit.drift.future.tolerance.ms", "5000")
-        .with("toedit.drift.idle.ms", Long.toString(idleMs)).with("toedit.drift.punctuate.interval.ms", "1000");
+        .with("toedit.drift.idle.ms", Long.toString(idleMs)).with("toedit.drift.punctuate.interval.ms", "1000")
+        .with("toedit.drift.origins", Integer.toString(origins));
     Properties p = new Properties();
     p.put(StreamsConfig.APPLICATION_ID_CONFIG, "toedit-drift-watermark-test");
     p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:9");
@@ -110,6 +115,23 @@ class DriftWatermarkTest {
       h.add(DriftProcessor.ORIGIN_HEADER, Integer.toString(origin).getBytes(StandardCharsets.UTF_8));
       observations.pipeInput(new TestRecord<>(b.key(), b, h, Math.min(ts, Long.MAX_VALUE)));
     }
+  }
+
+  /** One batch of documents at {@code times} from {@code origin}, with a pending header when given. */
+  void pipeBatch(int origin, StreamKind stream, Long pending, long... times) {
+    List<DocumentObservation> docs = java.util.Arrays.stream(times)
+        .mapToObj(ts -> DriftTopologyTest.doc(SOURCE, stream, ts, new int[] {5, 6, 7}, 1.0)).toList();
+    ObservationBatch b = new ObservationBatch(SOURCE, stream, docs);
+    RecordHeaders h = new RecordHeaders();
+    h.add(DriftProcessor.ORIGIN_HEADER, Integer.toString(origin).getBytes(StandardCharsets.UTF_8));
+    if (pending != null) {
+      h.add(DriftProcessor.PENDING_HEADER, Long.toString(pending).getBytes(StandardCharsets.UTF_8));
+    }
+    observations.pipeInput(new TestRecord<>(b.key(), b, h, b.maxTimestamp()));
+  }
+
+  List<DriftWindow> windows(String stream) {
+    return drift.readValuesToList().stream().filter(w -> w.getStream().equals(stream)).toList();
   }
 
   List<DriftWindow> rawWindows() {
@@ -158,6 +180,66 @@ class DriftWatermarkTest {
     assertEquals(1, windows.size());
     assertEquals(3, windows.get(0).getDocuments());
     assertEquals(Map.of(), late);
+  }
+
+  /**
+   * Observation batches of two partitions interleave: partition 0's raw batch of a micro-batch that
+   * straddles window 0's end + grace (50 and 75 s; its edited twins still pending, says its header) is
+   * read, then partition 1's raw and edited batches, also past it. The window must wait for partition
+   * 0's edited twins, else the one at 50 s would count in the raw window only.
+   */
+  @Test
+  void shouldNotCloseAWindowBetweenARawBatchAndItsPendingEditedTwin() {
+    start(600_000);
+    driver.advanceWallClockTime(Duration.ofSeconds(80)); // document times up to T0+85 s are not clamped
+    pipeBatch(0, StreamKind.RAW, T0 + 50_000, T0 + 50_000, T0 + 75_000); // twins at 50 and 75 s to come
+    pipeBatch(1, StreamKind.RAW, null, T0 + 2_000, T0 + 76_000);
+    pipeBatch(1, StreamKind.EDITED, null, T0 + 2_000, T0 + 76_000);
+    driver.advanceWallClockTime(Duration.ofSeconds(1));
+    assertEquals(List.of(), drift.readValuesToList(), "partition 0 is at 50 s until its twins come");
+    pipeBatch(0, StreamKind.EDITED, null, T0 + 50_000, T0 + 75_000); // now both partitions are past 70 s
+    Map<String, Long> documents = new java.util.HashMap<>();
+    for (DriftWindow w : drift.readValuesToList()) {
+      documents.put(w.getStream() + "@" + (w.getWindowStart() - T0), w.getDocuments());
+    }
+    assertEquals(Map.of("raw@0", 2L, "edited@0", 2L), documents);
+    assertEquals(Map.of(), late);
+  }
+
+  /**
+   * Two input partitions expected: partition 0 alone passes window 0's end + grace while partition 1
+   * has sent nothing yet. The window waits for partition 1 (whose documents of window 0 would
+   * otherwise be late), and closes once both have passed it.
+   */
+  @Test
+  void shouldWaitForAnExpectedPartitionNotSeenYet() {
+    start(600_000, 2);
+    driver.advanceWallClockTime(Duration.ofSeconds(80)); // document times up to T0+85 s are not clamped
+    pipe(0, T0 + 1_000);
+    pipe(0, T0 + 75_000); // partition 0 is past window 0's end + grace
+    assertEquals(List.of(), rawWindows(), "partition 1 may still send documents of window 0");
+    pipe(1, T0 + 4_000); // partition 1, first seen: on time
+    assertEquals(Map.of(), late);
+    pipe(1, T0 + 76_000);
+    Map<String, Long> documents = new java.util.HashMap<>();
+    for (DriftWindow w : drift.readValuesToList()) {
+      documents.put(w.getStream() + "@" + (w.getWindowStart() - T0), w.getDocuments());
+    }
+    assertEquals(Map.of("raw@0", 2L, "edited@0", 2L), documents);
+  }
+
+  /** An expected partition that sends nothing holds the windows only for the idle time since the start. */
+  @Test
+  void shouldStopWaitingForAnExpectedPartitionSilentForTheIdleTime() {
+    start(100_000, 2);
+    driver.advanceWallClockTime(Duration.ofSeconds(80));
+    pipe(0, T0 + 1_000);
+    pipe(0, T0 + 75_000);
+    assertEquals(List.of(), rawWindows());
+    driver.advanceWallClockTime(Duration.ofSeconds(21)); // 101 s since the start: partition 1 counts as idle
+    List<DriftWindow> windows = rawWindows();
+    assertEquals(1, windows.size());
+    assertEquals(1, windows.get(0).getDocuments());
   }
 
   @Test
