@@ -46,7 +46,7 @@ public final class ModelOptions {
   int window;
 
   @Option(names = "--window-overlap", paramLabel = "N", defaultValue = "128",
-      description = "Context tokens carried into each following window. Default: ${DEFAULT-VALUE}.")
+      description = "Context tokens carried into each following window (at least 1). Default: ${DEFAULT-VALUE}.")
   int windowOverlap;
 
   @Option(names = "--attention-budget", paramLabel = "N",

@@ -223,9 +223,10 @@ final class DjlScorer implements Scorer {
 
   /**
    * Windows over a sequence of {@code n} ids. The first window feeds ids [0, w) and keeps targets 1..w-1;
-   * each later one starts {@code overlap} ids before the previous end, so every kept target has at least
-   * {@code overlap} ids of context, and keeps only targets not scored before. Every target 1..n-1 is kept
-   * exactly once.
+   * each later one starts {@code max(1, overlap)} ids before the previous end, so every kept target has at
+   * least that many ids of context (a window's first target needs at least the id before it: with overlap 0
+   * the first target of every later window had no row and took the previous row of its pass), and keeps only
+   * targets not scored before. Every target 1..n-1 is kept exactly once.
    */
   static List<Window> windows(int seq, int n, int w, int overlap) {
     List<Window> out = new ArrayList<>();
@@ -235,12 +236,32 @@ final class DjlScorer implements Scorer {
     int end = Math.min(n, w);
     out.add(new Window(seq, 0, end, 1));
     while (end < n) {
-      int start = end - overlap;
+      int start = end - Math.max(1, overlap);
       int next = Math.min(n, start + w);
       out.add(new Window(seq, start, next, end));
       end = next;
     }
     return out;
+  }
+
+  /**
+   * The token budget of one call's passes: {@code maxTokens}, or on a CPU with several workers less, so that a
+   * call that fits in fewer passes than there are workers is still spread over all of them (one pass runs on
+   * one worker: four 500-token documents were one 2,000-token pass on one of two cores). Never below the
+   * longest window. Scores do not change (float32 on a CPU is batch-invariant); on a GPU one large pass is
+   * kept.
+   */
+  static int passBudget(List<Window> all, int maxTokens, int workers, boolean cpu) {
+    if (!cpu || workers <= 1 || all.size() <= 1) {
+      return maxTokens;
+    }
+    int longest = 0;
+    for (Window w : all) {
+      longest = Math.max(longest, w.length());
+    }
+    // padded tokens of an even share of the windows, each counted at the longest length (passes are padded)
+    long share = (long) ((all.size() + workers - 1) / workers) * longest;
+    return (int) Math.min(maxTokens, share);
   }
 
   /** Packs windows, sorted longest first, into batches of at most {@code maxTokens} padded tokens. */
@@ -296,7 +317,8 @@ final class DjlScorer implements Scorer {
       all.addAll(windows(i, seq.length, window, settings.windowOverlap()));
     }
     List<Future<?>> pending = new ArrayList<>();
-    for (List<Window> batch : batches(all, settings.maxBatchTokens())) {
+    int budget = passBudget(all, settings.maxBatchTokens(), settings.workers(), device.startsWith("cpu"));
+    for (List<Window> batch : batches(all, budget)) {
       pending.add(workers.submit(() -> run(batch, sequences, k, lp, ids, lps)));
     }
     try {
