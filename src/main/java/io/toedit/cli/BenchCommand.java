@@ -71,8 +71,10 @@ public final class BenchCommand implements Callable<Integer> {
       if (!Double.isNaN(flops) && peak) {
         double p = scorer.matmulPeakFlops();
         out.printf(Locale.ROOT, "model FLOP/s at the median: %.1f GFLOP/s (%.3g GFLOP per scored token), %.0f %% of "
-            + "the measured matrix-product peak %.1f GFLOP/s (gate/up-shaped products, one per worker at once)%n",
-            flops / 1e9, scorer.forwardFlops(seqs) / r.scoredTokens() / 1e9, 100 * flops / p, p / 1e9);
+            + "the measured matrix-product peak %.1f GFLOP/s ([1024, H] x [H, H] products, one per worker at once)%s%n",
+            flops / 1e9, scorer.forwardFlops(seqs) / r.scoredTokens() / 1e9, 100 * flops / p, p / 1e9,
+            flops > p ? "; above 100 %: the probe ran slower than the model's own products (a loaded or shared "
+                + "machine), so it understates the peak" : "");
       }
     }
     return ExitCodes.OK;

@@ -389,7 +389,7 @@ final class DjlScorer implements Scorer {
   @Override
   public double matmulPeakFlops() {
     int n = settings.workers();
-    int rows = Math.max(LlamaModel.ROW_ALIGN, Math.min(512, settings.maxBatchTokens()));
+    int rows = Math.max(LlamaModel.ROW_ALIGN, Math.min(1024, settings.maxBatchTokens()));
     java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(n);
     long[][] begin = new long[PEAK_ROUNDS][n];
     long[][] end = new long[PEAK_ROUNDS][n];
@@ -398,13 +398,14 @@ final class DjlScorer implements Scorer {
     for (int i = 0; i < n; i++) {
       int w = i;
       done.add(workers.submit(() -> {
-        model.matmulProbe(rows, 1);                                     // warm-up
-        for (int r = 0; r < PEAK_ROUNDS; r++) {
-          start.await();                                                // every worker's products at once
+        flops[w] = model.matmulProbe(rows, PEAK_ROUNDS, 5, r -> {
+          try {
+            start.await();                                              // every worker's products at once
+          } catch (InterruptedException | java.util.concurrent.BrokenBarrierException e) {
+            throw new IllegalStateException(e);
+          }
           begin[r][w] = System.nanoTime();
-          flops[w] = model.matmulProbe(rows, 3);
-          end[r][w] = System.nanoTime();
-        }
+        }, r -> end[r][w] = System.nanoTime());
         return null;
       }));
     }

@@ -265,21 +265,32 @@ final class LlamaModel implements AutoCloseable {
   }
 
   /**
-   * Runs {@code reps} products {@code [rows, H] x [H, 2I]} (the fused gate/up shape, the model's largest per
-   * layer) in the compute dtype on random data, as a matrix-product rate probe; returns the FLOPs done.
+   * A matrix-product rate probe: products {@code [rows, H] x [H, H]} (the o_proj shape: small, so the probe
+   * adds little to the process's peak memory) in the compute dtype on random data made beforehand, one untimed, then {@code rounds}
+   * rounds of {@code reps}, each between {@code beforeRound} and {@code afterRound} (which take the round);
+   * returns the FLOPs of one round.
    */
-  double matmulProbe(int rows, int reps) {
+  double matmulProbe(int rows, int rounds, int reps, java.util.function.IntConsumer beforeRound,
+      java.util.function.IntConsumer afterRound) {
     int h = cfg.hiddenSize();
-    int out = 2 * cfg.intermediateSize();
+    int out = h;
     try (NDManager m = base.newSubManager()) {
       NDArray x = m.randomUniform(-1f, 1f, new Shape(rows, h));
       NDArray w = m.randomUniform(-1f, 1f, new Shape(out, h));
       ai.djl.pytorch.jni.IValue held = lowp != null ? lowp.hold(w) : null;
       try {
-        for (int r = 0; r < reps; r++) {
-          try (NDManager rm = m.newSubManager()) {
-            NDArray y = held != null ? lowp.product(rm, x, held, out) : Linear.linear(x, w).singletonOrThrow();
-            y.getFloat(0, 0);                                             // waits for the device
+        for (int r = -1; r < rounds; r++) {
+          if (r >= 0) {
+            beforeRound.accept(r);
+          }
+          for (int i = 0; i < (r < 0 ? 1 : reps); i++) {
+            try (NDManager rm = m.newSubManager()) {
+              NDArray y = held != null ? lowp.product(rm, x, held, out) : Linear.linear(x, w).singletonOrThrow();
+              y.getFloat(0, 0);                                           // waits for the device
+            }
+          }
+          if (r >= 0) {
+            afterRound.accept(r);
           }
         }
       } finally {

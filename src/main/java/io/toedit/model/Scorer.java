@@ -40,7 +40,7 @@ public interface Scorer extends AutoCloseable {
   }
 
   /**
-   * The rate, in FLOP/s, of matrix products shaped like the model's largest on the scoring device, in its
+   * The rate, in FLOP/s, of matrix products of the model's hidden size on the scoring device, in its
    * compute dtype, one per worker at once, best of a few rounds: the attainable peak that {@link #forwardFlops}
    * rates are compared with (a measurement, not a spec-sheet figure; on a shared machine it is as noisy as the
    * rate it is compared with). Takes a few seconds. {@code NaN} when unknown.
