@@ -39,8 +39,8 @@ final class Relauncher {
 
   /**
    * Float32 weight size from which a checkpoint counts as large: the launcher gives it {@link #LARGE_MODEL_MALLOC}
-   * instead of {@link #MALLOC_TUNING} and a heap sized by {@link #heapFor}, and the CLI defaults to one worker
-   * with all cores as intra-op threads ({@link ModelOptions}). For a 1B-parameter model (4.9 GB float32) the
+   * instead of {@link #MALLOC_TUNING} and a heap sized by {@link #heapFor}, and the CLI defaults to at most two
+   * workers sharing the cores ({@link ModelOptions#LARGE_MODEL_WORKERS}). For a 1B-parameter model (4.9 GB float32) the
    * retained arenas of {@link #MALLOC_TUNING} cost RSS and bought nothing: measured on 2 vCPUs, Llama-3.2-1B
    * shape, one 500-token pass, peak RSS 7.85 GB with the tuning and 7.49 GB without, both 37 scored tokens per
    * CPU-second.
