@@ -67,12 +67,13 @@ public final class BenchCommand implements Callable<Integer> {
           settings.windowTokens() == 0 ? "min(max_position_embeddings, max batch tokens)" : settings.windowTokens(),
           scorer.topK(), loadSeconds);
       List<int[]> seqs = docs.stream().map(Corpus.Doc::ids).toList();
-      double flops = scorer.forwardFlops(seqs) * r.median() / r.scoredTokens();
+      double flopsPerToken = scorer.forwardFlops(seqs) / r.scoredTokens();
+      double flops = flopsPerToken * r.median();
       if (!Double.isNaN(flops) && peak) {
         double p = scorer.matmulPeakFlops();
         out.printf(Locale.ROOT, "model FLOP/s at the median: %.1f GFLOP/s (%.3g GFLOP per scored token), %.0f %% of "
             + "the measured matrix-product peak %.1f GFLOP/s ([1024, H] x [H, H] products, one per worker at once)%s%n",
-            flops / 1e9, scorer.forwardFlops(seqs) / r.scoredTokens() / 1e9, 100 * flops / p, p / 1e9,
+            flops / 1e9, flopsPerToken / 1e9, 100 * flops / p, p / 1e9,
             flops > p ? "; above 100 %: the probe ran slower than the model's own products (a loaded or shared "
                 + "machine), so it understates the peak" : "");
       }

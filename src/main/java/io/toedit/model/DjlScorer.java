@@ -36,6 +36,7 @@ final class DjlScorer implements Scorer {
   private final ModelSettings settings;
   private final ExecutorService workers;
   private final String modelId;
+  private final boolean cpu;             // the model runs on the CPU (passes are spread over the workers)
   private final String device;
   private final int window;
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -54,6 +55,7 @@ final class DjlScorer implements Scorer {
     this.settings = settings;
     this.modelId = modelId;
     this.device = device;
+    this.cpu = model.onCpu();
     this.window = window;
     int threads = settings.threadsPerWorker();
     AtomicInteger n = new AtomicInteger();
@@ -317,7 +319,7 @@ final class DjlScorer implements Scorer {
       all.addAll(windows(i, seq.length, window, settings.windowOverlap()));
     }
     List<Future<?>> pending = new ArrayList<>();
-    int budget = passBudget(all, settings.maxBatchTokens(), settings.workers(), device.startsWith("cpu"));
+    int budget = passBudget(all, settings.maxBatchTokens(), settings.workers(), cpu);
     for (List<Window> batch : batches(all, budget)) {
       pending.add(workers.submit(() -> run(batch, sequences, k, lp, ids, lps)));
     }

@@ -241,7 +241,7 @@ final class LlamaModel implements AutoCloseable {
         "    _0 = torch.copy_(torch.slice(y, 0, s, e), torch.addmm(torch.slice(x1, 0, s, e), a, torch.t(wd)))",
         "return y");
     mlpRows = Math.max(1, mlpChunkBytes / (2L * cfg.intermediateSize() * Float.BYTES));
-    hostTopK = ai.djl.Device.Type.CPU.equals(base.getDevice().getDeviceType()) && cfg.vocabSize() <= HOST_TOPK_MAX_VOCAB;
+    hostTopK = onCpu() && cfg.vocabSize() <= HOST_TOPK_MAX_VOCAB;
     float[] col = new float[h];
     java.util.Arrays.fill(col, 1f / h);
     meanColumn = base.create(FloatBuffer.wrap(col), new Shape(h, 1));
@@ -300,6 +300,11 @@ final class LlamaModel implements AutoCloseable {
       }
     }
     return 2.0 * rows * h * out * reps;
+  }
+
+  /** Whether the weights and passes are on the CPU. */
+  boolean onCpu() {
+    return ai.djl.Device.Type.CPU.equals(base.getDevice().getDeviceType());
   }
 
   /** The dtype of the weights and matrix products. */

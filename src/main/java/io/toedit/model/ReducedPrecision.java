@@ -83,7 +83,7 @@ final class ReducedPrecision implements AutoCloseable {
         "x: Tensor, wqkv: Tensor, bqkv: Tensor, qg: Tensor, kg: Tensor, cos: Tensor, sin: Tensor, wo: Tensor, "
             + "wgu: Tensor, wd: Tensor, b: int, t: int, nh: int, nkv: int, hd: int, window: int, eps: float, "
             + "inter: int, chunk: int, dt: int, bias: bool, qknorm: bool",
-        "n = torch.to(torch.mul(x, torch.rsqrt(torch.add(torch.mean(torch.mul(x, x), [-1], True), eps))), dt)",
+        "n = torch.to(" + rmsNorm("x") + ", dt)",
         "if bias:",
         "  y = torch.linear(n, wqkv, bqkv)",
         "else:",
@@ -93,15 +93,13 @@ final class ReducedPrecision implements AutoCloseable {
         "k = torch.reshape(torch.slice(y, 2, nh * hd, (nh + nkv) * hd), [b, t, nkv, hd])",
         "v = torch.reshape(torch.slice(y, 2, (nh + nkv) * hd, (nh + 2 * nkv) * hd), [b, t, nkv, hd])",
         "if qknorm:",
-        "  q = torch.mul(torch.mul(q, torch.rsqrt(torch.add(torch.mean(torch.mul(q, q), [-1], True), eps))), qg)",
-        "  k = torch.mul(torch.mul(k, torch.rsqrt(torch.add(torch.mean(torch.mul(k, k), [-1], True), eps))), kg)",
+        "  q = torch.mul(" + rmsNorm("q") + ", qg)",
+        "  k = torch.mul(" + rmsNorm("k") + ", kg)",
         "half = hd // 2",
         "c = torch.reshape(torch.slice(cos, 0, 0, t), [1, t, 1, hd])",
         "s = torch.reshape(torch.slice(sin, 0, 0, t), [1, t, 1, hd])",
-        "q = torch.add(torch.mul(q, c), torch.mul(torch.cat([torch.neg(torch.slice(q, 3, half, hd)), "
-            + "torch.slice(q, 3, 0, half)], 3), s))",
-        "k = torch.add(torch.mul(k, c), torch.mul(torch.cat([torch.neg(torch.slice(k, 3, half, hd)), "
-            + "torch.slice(k, 3, 0, half)], 3), s))",
+        "q = " + rope("q"),
+        "k = " + rope("k"),
         "q = torch.to(torch.transpose(q, 1, 2), dt)",
         "k = torch.to(torch.transpose(k, 1, 2), dt)",
         "v = torch.to(torch.transpose(v, 1, 2), dt)",
@@ -117,7 +115,7 @@ final class ReducedPrecision implements AutoCloseable {
         "  o = torch.scaled_dot_product_attention(q, k, v, None, 0., True, scale=1.)",
         "o = torch.reshape(torch.transpose(o, 1, 2), [b * t, nh * hd])",
         "x1 = torch.add(x, torch.to(torch.linear(o, wo), 6))",
-        "n2 = torch.to(torch.mul(x1, torch.rsqrt(torch.add(torch.mean(torch.mul(x1, x1), [-1], True), eps))), dt)",
+        "n2 = torch.to(" + rmsNorm("x1") + ", dt)",
         "rows = b * t",
         "out = torch.empty_like(x1)",
         "for s0 in range(0, rows, chunk):",
@@ -131,6 +129,17 @@ final class ReducedPrecision implements AutoCloseable {
 
   ComputeDtype dtype() {
     return dtype;
+  }
+
+  /** TorchScript of {@code v} RMS-normalised over its last dimension (no gain), with {@code eps} in scope. */
+  private static String rmsNorm(String v) {
+    return "torch.mul(" + v + ", torch.rsqrt(torch.add(torch.mean(torch.mul(" + v + ", " + v + "), [-1], True), eps)))";
+  }
+
+  /** TorchScript of HF RoPE on {@code v [.., hd]}: {@code v * c + rotate_half(v) * s}, with c, s, half, hd in scope. */
+  private static String rope(String v) {
+    return "torch.add(torch.mul(" + v + ", c), torch.mul(torch.cat([torch.neg(torch.slice(" + v + ", 3, half, hd)), "
+        + "torch.slice(" + v + ", 3, 0, half)], 3), s))";
   }
 
   /** A float32 weight converted to the compute dtype, held outside DJL; the caller may close {@code w}. */
