@@ -83,6 +83,7 @@ final class LlamaModel implements AutoCloseable {
   static final float EXP_FLOOR = -87f;
   private final boolean hostTopK;
   private final TorchScriptModule mlp;   // o_proj, RMSNorm, MLP, residuals
+  private final TorchScriptModule headScript; // the chunked head: log-sum-exp, target, top k
   private final ReducedPrecision lowp;   // the 16-bit path, else null
 
   /** Forward output for a padded batch, flattened over {@code [B, T]} (and k). Plain arrays. */
@@ -230,16 +231,57 @@ final class LlamaModel implements AutoCloseable {
         "rows = torch.size(n, 0)",
         "if rows <= chunk:",
         "  gu = torch.matmul(n, torch.t(wgu))",
-        "  a = torch.mul(torch.silu(torch.slice(gu, 1, 0, inter)), torch.slice(gu, 1, inter, None))",
+        "  a = torch.mul_(torch.silu(torch.slice(gu, 1, 0, inter)), torch.slice(gu, 1, inter, None))",
         "  y = torch.addmm(x1, a, torch.t(wd))",
         "else:",
         "  y = torch.empty_like(x1)",
         "  for s in range(0, rows, chunk):",
         "    e = min(s + chunk, rows)",
         "    gu = torch.matmul(torch.slice(n, 0, s, e), torch.t(wgu))",
-        "    a = torch.mul(torch.silu(torch.slice(gu, 1, 0, inter)), torch.slice(gu, 1, inter, None))",
+        "    a = torch.mul_(torch.silu(torch.slice(gu, 1, 0, inter)), torch.slice(gu, 1, inter, None))",
         "    _0 = torch.copy_(torch.slice(y, 0, s, e), torch.addmm(torch.slice(x1, 0, s, e), a, torch.t(wd)))",
         "return y");
+    headScript = new TorchScriptModule(base, "ToEditHead",
+        "h: Tensor, w: Tensor, tgt: Tensor, k: int, cols: int, floor: float, dt: int",
+        // per vocabulary chunk: the logits (the only [n, cols] temporary: the log-sum-exp's terms are computed
+        // in place once top-k and the target have read them), then a running log-sum-exp, top k and target
+        "n = torch.size(h, 0)",
+        "v = torch.size(w, 0)",
+        "hd = h",
+        "if dt != 6:",
+        "  hd = torch.to(h, dt)",
+        "lse = torch.slice(h, 1, 0, 1)",                                   // placeholders, set by the first chunk
+        "target = lse",
+        "topv = lse",
+        "topi = tgt",
+        "for c0 in range(0, v, cols):",
+        "  c1 = min(v, c0 + cols)",
+        "  wc = torch.slice(w, 0, c0, c1)",
+        "  if dt == 6:",
+        "    logits = torch.linear(h, torch.to(wc, 6))",
+        "  else:",
+        "    logits = torch.to(torch.linear(hd, wc), 6)",
+        "  mx = torch.amax(logits, [1], True)",
+        "  tv, ti = torch.topk(logits, min(k, c1 - c0), 1)",
+        "  ti = torch.add(ti, c0)",
+        "  local = torch.sub(tgt, c0)",
+        "  inc = torch.logical_and(torch.ge(local, 0), torch.lt(local, c1 - c0))",
+        "  tl = torch.gather(logits, 1, torch.clamp(local, 0, c1 - c0 - 1))",
+        "  cl = torch.add(mx, torch.log(torch.sum("
+            + "torch.exp_(torch.clamp_min_(torch.sub_(logits, mx), floor)), [1], True)))",
+        "  if c0 == 0:",
+        "    lse = cl",
+        "    topv = tv",
+        "    topi = ti",
+        "    target = torch.where(inc, tl, torch.zeros_like(tl))",
+        "  else:",
+        "    hi = torch.maximum(lse, cl)",
+        "    lse = torch.add(hi, torch.log(torch.add(torch.exp(torch.sub(lse, hi)), torch.exp(torch.sub(cl, hi)))))",
+        "    mv, mi = torch.topk(torch.cat([topv, tv], 1), k, 1)",
+        "    topi = torch.gather(torch.cat([topi, ti], 1), 1, mi)",
+        "    topv = mv",
+        "    target = torch.where(inc, tl, target)",
+        "return torch.cat([torch.to(lse, 7), torch.to(target, 7), torch.to(topv, 7), torch.to(topi, 7)], 1)");
     mlpRows = Math.max(1, mlpChunkBytes / (2L * cfg.intermediateSize() * Float.BYTES));
     hostTopK = onCpu() && cfg.vocabSize() <= HOST_TOPK_MAX_VOCAB;
     float[] col = new float[h];
@@ -477,63 +519,49 @@ final class LlamaModel implements AutoCloseable {
     }
     NDArray tgt = m.create(targets, new Shape(n, 1));
     int cols = (int) Math.max(k, Math.min(v, HEAD_BUDGET / Math.max(1, n)));
-    NDArray lse = null;                                                   // [n, 1]
-    NDArray topV = null;                                                  // [n, k] logits
-    NDArray topI = null;                                                  // [n, k] ids (int64)
-    NDArray target = null;                                                // [n, 1] the target's logit
-    NDIndex allRows = new NDIndex().addSliceDim(0, n);
-    for (int c0 = 0; c0 < v; c0 += cols) {
-      int c1 = Math.min(v, c0 + cols);
-      try (NDManager cm = m.newSubManager()) {                            // one chunk's temporaries at a time
-        NDArray logits = logits(cm, h.get(cm, allRows), c0, c1, false);   // [n, c]
-        NDArray chunkLse = logits.max(new int[] {1}, true);
-        chunkLse = chunkLse.add(logits.sub(chunkLse).maximum(EXP_FLOOR).exp().sum(new int[] {1}, true).log());
-        int kc = Math.min(k, c1 - c0);
-        NDList top = logits.topK(kc, 1);
-        NDArray ti = top.get(1).toType(DataType.INT64, false).add(c0);
-        NDArray local = tgt.get(cm, allRows).sub(c0);
-        NDArray inChunk = local.gte(0).logicalAnd(local.lt(c1 - c0));
-        NDArray tl = logits.gather(local.clip(0, c1 - c0 - 1), 1);      // [n, 1]
-        NDArray[] old = {lse, topV, topI, target};
-        if (lse == null) {
-          lse = chunkLse;
-          topV = top.get(0);
-          topI = ti;
-          target = NDArrays.where(inChunk, tl, tl.zerosLike());
-        } else {
-          NDArray hi = lse.get(cm, allRows).maximum(chunkLse);
-          lse = hi.add(lse.get(cm, allRows).sub(hi).exp().add(chunkLse.sub(hi).exp()).log());
-          NDArray vals = topV.get(cm, allRows).concat(top.get(0), 1);
-          NDArray idxs = topI.get(cm, allRows).concat(ti, 1);
-          NDList merged = vals.topK(k, 1);
-          topV = merged.get(0);
-          topI = idxs.gather(merged.get(1).toType(DataType.INT64, false), 1);
-          target = NDArrays.where(inChunk, tl, target.get(cm, allRows));
-        }
-        for (NDArray keep : new NDArray[] {lse, topV, topI, target}) {
-          keep.attach(m);                                                 // the running state outlives the chunk
-        }
-        for (NDArray o : old) {
-          if (o != null) {
-            o.close();
-          }
-        }
+    // one call: [n, 2 + 2k] float64 columns lse, target logit, top-k logits, top-k ids (float32 values and
+    // int64 ids, both exact in float64)
+    double[] r = headScript.call(m, h, lowp != null ? lowp.headWeight() : head, tgt, (long) k, (long) cols,
+        (double) EXP_FLOOR, lowp != null ? lowp.dtype().torchCode : ComputeDtype.FLOAT32.torchCode)
+        .toDoubleArray();
+    int w = 2 + 2 * k;
+    float[] lseH = new float[n];
+    float[] tgtH = new float[n];
+    float[] topVH = new float[n * k];
+    long[] topIH = new long[n * k];
+    for (int i = 0; i < n; i++) {
+      lseH[i] = (float) r[i * w];
+      tgtH[i] = (float) r[i * w + 1];
+      for (int j = 0; j < k; j++) {
+        topVH[i * k + j] = (float) r[i * w + 2 + j];
+        topIH[i * k + j] = (long) r[i * w + 2 + k + j];
       }
     }
-    if (lowp != null) {
-      // 16-bit logits are rounded to 16 bits (bfloat16: 0.0625 at 10-16, 0.5 at 64-128), coarser than the
-      // 0.01 nats between P = 0.99 and 1 that the edit rule looks at: the top k and the target are recomputed
-      // in float32 from their weight rows, and the log-sum-exp takes their exact terms instead of the rounded
-      // ones (the other terms keep their 16-bit values; they weigh the least)
-      NDArray exact = lowp.exactLogits(m, h, topI.concat(tgt, 1));      // [n, k + 1]
-      NDArray exTop = exact.get(new NDIndex().addAllDim().addSliceDim(0, k));
-      NDArray delta = exTop.sub(lse).exp().sub(topV.sub(lse).exp()).sum(new int[] {1}, true);
-      lse = lse.add(delta.add(1f).maximum(Float.MIN_NORMAL).log());
-      NDList order = exTop.topK(k, 1);
-      topV = order.get(0);
-      topI = topI.gather(order.get(1).toType(DataType.INT64, false), 1);
-      target = exact.get(new NDIndex().addAllDim().addSliceDim(k, k + 1));
+    if (lowp == null) {
+      for (int i = 0; i < n; i++) {
+        lp[i] = tgtH[i] - lseH[i];                                        // float32 arithmetic, as on the device
+        for (int j = 0; j < k; j++) {
+          lps[i * k + j] = topVH[i * k + j] - lseH[i];
+          ids[i * k + j] = (int) topIH[i * k + j];
+        }
+      }
+      return new Output(b, t, k, lp, ids, lps);
     }
+    NDArray lse = m.create(lseH, new Shape(n, 1));
+    NDArray topV = m.create(topVH, new Shape(n, k));
+    NDArray topI = m.create(topIH, new Shape(n, k));
+    // 16-bit logits are rounded to 16 bits (bfloat16: 0.0625 at 10-16, 0.5 at 64-128), coarser than the 0.01
+    // nats between P = 0.99 and 1 that the edit rule looks at: the top k and the target are recomputed in float32
+    // from their weight rows, and the log-sum-exp takes their exact terms instead of the rounded ones (the other
+    // terms keep their 16-bit values; they weigh the least)
+    NDArray exact = lowp.exactLogits(m, h, topI.concat(tgt, 1));        // [n, k + 1]
+    NDArray exTop = exact.get(new NDIndex().addAllDim().addSliceDim(0, k));
+    NDArray delta = exTop.sub(lse).exp().sub(topV.sub(lse).exp()).sum(new int[] {1}, true);
+    lse = lse.add(delta.add(1f).maximum(Float.MIN_NORMAL).log());
+    NDList order = exTop.topK(k, 1);
+    topV = order.get(0);
+    topI = topI.gather(order.get(1).toType(DataType.INT64, false), 1);
+    NDArray target = exact.get(new NDIndex().addAllDim().addSliceDim(k, k + 1));
     System.arraycopy(target.sub(lse).toFloatArray(), 0, lp, 0, n);
     System.arraycopy(topV.sub(lse).toFloatArray(), 0, lps, 0, n * k);
     long[] idx = topI.toLongArray();
@@ -584,6 +612,7 @@ final class LlamaModel implements AutoCloseable {
   public void close() {
     attention.close();
     mlp.close();
+    headScript.close();
     if (lowp != null) {
       lowp.close();
     }

@@ -204,6 +204,11 @@ final class ReducedPrecision implements AutoCloseable {
     return exactLogits.call(m, h, head, ids, Math.max(1, LlamaModel.HEAD_BUDGET / perRow));
   }
 
+  /** The held 16-bit head weight {@code [V, H]} (the embedding when tied). */
+  IValue headWeight() {
+    return head;
+  }
+
   /** {@code h [n, H]} float32 times the first {@code rows} rows of a held {@code w} transposed, in 16 bits. */
   NDArray product(NDManager m, NDArray h, IValue w, int rows) {
     return logits.call(m, h, w, 0L, (long) rows, dtype.torchCode);   // (16-bit)
