@@ -226,7 +226,7 @@ final class SimdAttention {
     int nv = (seen + L - 1) / L * L;
     float max = Float.NEGATIVE_INFINITY;
     for (int d0 = 0; d0 < hd; d0 += 8) {
-      max = scores8(x, qo + d0, kt, d0 * tp + base, tp, s, full, nv, d0 > 0);
+      max = scores8(x, qo + d0, kt, d0 * tp + base, tp, s, full, nv, d0 > 0, d0 + 8 >= hd);
     }
     for (int j = full; j < seen; j++) {
       max = Math.max(max, s[j]);
@@ -252,7 +252,7 @@ final class SimdAttention {
     int full = seen / L * L;
     int nv = (seen + L - 1) / L * L;
     for (int d0 = 0; d0 < hd; d0 += 8) {
-      scores8x2(x, qo + d0, qo + hd + d0, kt, d0 * tp + base, tp, sa, sb, full, nv, d0 > 0, red);
+      scores8x2(x, qo + d0, qo + hd + d0, kt, d0 * tp + base, tp, sa, sb, full, nv, d0 > 0, d0 + 8 >= hd, red);
     }
     float maxA = red[L];
     float maxB = red[L + 1];
@@ -273,9 +273,9 @@ final class SimdAttention {
     }
   }
 
-  /** {@link #scores8} for two queries; their maxima over [0, full) go to red[L] and red[L + 1]. */
+  /** {@link #scores8} for two queries; when {@code last}, their maxima over [0, full) go to red[L] and red[L + 1]. */
   static void scores8x2(float[] q, int qa, int qb, float[] kt, int k0, int tp, float[] sa, float[] sb, int full,
-      int nv, boolean accumulate, float[] red) {
+      int nv, boolean accumulate, boolean last, float[] red) {
     FloatVector a0 = FloatVector.broadcast(S, q[qa]);
     FloatVector a1 = FloatVector.broadcast(S, q[qa + 1]);
     FloatVector a2 = FloatVector.broadcast(S, q[qa + 2]);
@@ -317,11 +317,15 @@ final class SimdAttention {
       if (!whole) {
         break;                                                          // the partial last block: no max
       }
-      mxa = mxa.max(a);
-      mxb = mxb.max(b);
+      if (last) {
+        mxa = mxa.max(a);
+        mxb = mxb.max(b);
+      }
     }
-    red[L] = mxa.reduceLanes(VectorOperators.MAX);
-    red[L + 1] = mxb.reduceLanes(VectorOperators.MAX);
+    if (last) {
+      red[L] = mxa.reduceLanes(VectorOperators.MAX);
+      red[L + 1] = mxb.reduceLanes(VectorOperators.MAX);
+    }
   }
 
   /** {@link #weighted8} for two probability rows over the same values. */
@@ -392,11 +396,11 @@ final class SimdAttention {
   /**
    * Scores of 8 query dimensions against keys [0, nv) (nv a multiple of the vector length, the last block
    * partly beyond the query's keys: the caller masks it), added to {@code s} when {@code accumulate};
-   * returns the maximum over [0, full), the whole blocks (for the last group of dimensions these are the
-   * complete scores).
+   * returns the maximum over [0, full), the whole blocks, when {@code last} (the last group of dimensions: then
+   * these are the complete scores; earlier groups' partial sums need no maximum, and -infinity is returned).
    */
   static float scores8(float[] q, int qo, float[] kt, int k0, int tp, float[] s, int full, int nv,
-      boolean accumulate) {
+      boolean accumulate, boolean last) {
     FloatVector q0 = FloatVector.broadcast(S, q[qo]);
     FloatVector q1 = FloatVector.broadcast(S, q[qo + 1]);
     FloatVector q2 = FloatVector.broadcast(S, q[qo + 2]);
@@ -423,9 +427,11 @@ final class SimdAttention {
       if (!whole) {
         break;                                                          // the partial last block: no max
       }
-      mx = mx.max(a);
+      if (last) {
+        mx = mx.max(a);
+      }
     }
-    return mx.reduceLanes(VectorOperators.MAX);
+    return last ? mx.reduceLanes(VectorOperators.MAX) : Float.NEGATIVE_INFINITY;
   }
 
   /**
