@@ -70,7 +70,9 @@ class DriftWatermarkTest {
 
   @AfterEach
   void close() {
-    driver.close();
+    if (driver != null) {
+      driver.close();
+    }
   }
 
   void start() {
@@ -332,5 +334,48 @@ class DriftWatermarkTest {
       documents.put(w.getStream() + "@" + (w.getWindowStart() - T0), w.getDocuments());
     }
     assertEquals(Map.of("raw@60000", 1L, "edited@60000", 1L), documents, "the next window, on time");
+  }
+
+  /**
+   * The hold survives a restart: what an origin has pending is in the changelogged index store, so a
+   * processor restarted during a slow flush (the restored buffer is scored again) still holds the
+   * window for those documents instead of treating the origin as idle.
+   */
+  @Test
+  void shouldKeepThePendingHoldAcrossARestart() throws Exception {
+    DriftStreamConfig settings = PipelineConfig.defaults().drift();
+    DriftClock clock = new DriftClock(5_000, 20_000, 0, DriftClock.DEFAULT_PENDING_MAX_MS);
+    Path dir = java.nio.file.Files.createDirectories(stateDir.resolve("restart"));
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "toedit-drift-pending-restart");
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:9");
+    var first = new org.apache.kafka.streams.processor.api.MockProcessorContext<String, Object>(props,
+        new org.apache.kafka.streams.processor.TaskId(0, 0), dir.toFile());
+    first.setCurrentSystemTimeMs(T0);
+    var stores = DriftTopologyTest.openStores(first, settings);
+    DriftProcessor before = new DriftProcessor(settings, null, tokenizer.vocabulary(), DriftListener.none(), clock);
+    before.init(first);
+    ObservationBatch b = new ObservationBatch(SOURCE, StreamKind.EDITED,
+        List.of(DriftTopologyTest.doc(SOURCE, StreamKind.EDITED, T0 + 1_000, new int[] {5, 6, 7}, 1.0)));
+    RecordHeaders h = new RecordHeaders();
+    h.add(DriftProcessor.ORIGIN_HEADER, "0".getBytes(StandardCharsets.UTF_8));
+    h.add(DriftProcessor.PENDING_HEADER, Long.toString(T0 + 2_000).getBytes(StandardCharsets.UTF_8));
+    before.process(new org.apache.kafka.streams.processor.api.Record<>(b.key(), b, T0 + 1_000, h));
+    stores.forEach(s -> {
+      s.flush();
+      s.close();
+    });
+
+    var second = new org.apache.kafka.streams.processor.api.MockProcessorContext<String, Object>(props,
+        new org.apache.kafka.streams.processor.TaskId(0, 0), dir.toFile());
+    second.setCurrentSystemTimeMs(T0 + 10_000);
+    var reopened = DriftTopologyTest.openStores(second, settings);
+    DriftProcessor after = new DriftProcessor(settings, null, tokenizer.vocabulary(), DriftListener.none(), clock);
+    after.init(second);
+    try {
+      assertEquals(T0 + 2_000, after.watermark(T0 + 110_000), "silent 100 s, held at the pending T0+2 s");
+    } finally {
+      reopened.forEach(org.apache.kafka.streams.processor.StateStore::close);
+    }
   }
 }
