@@ -1,7 +1,6 @@
 package io.toedit.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.toedit.document.DocumentCodec;
 import io.toedit.drift.DocumentObservation;
 import io.toedit.drift.DriftMetrics;
 import io.toedit.drift.EstimatorConfig;
@@ -60,19 +59,6 @@ public final class DriftCommand implements Callable<Integer> {
       + " JSON document format of 'run' and 'edit'")
   Path input;
 
-  @Option(names = "--id-field", defaultValue = "id", description = "JSON field with the document id; the line"
-      + " number when absent (default: ${DEFAULT-VALUE})")
-  String idField;
-
-  @Option(names = "--max-line-bytes", defaultValue = "16777216",
-      description = "Longer lines are refused without being held in memory (default: ${DEFAULT-VALUE})")
-  int maxLineBytes;
-
-  @Option(names = "--max-document-chars", defaultValue = "1000000",
-      description = "Longer texts (UTF-16 units) are refused, as 'run' does with toedit.input.max.chars"
-          + " (default: ${DEFAULT-VALUE})")
-  int maxDocumentChars;
-
   @Option(names = "--docs-per-window", defaultValue = "20",
       description = "Documents per pseudo-window, in file order; match the profile's (default: ${DEFAULT-VALUE})")
   int docsPerWindow;
@@ -112,9 +98,6 @@ public final class DriftCommand implements Callable<Integer> {
     if (!format.equals("table") && !format.equals("json")) {
       throw new IllegalArgumentException("--format must be table or json: " + format);
     }
-    if (maxLineBytes < 1 || maxDocumentChars < 1) {
-      throw new IllegalArgumentException("--max-line-bytes and --max-document-chars must be positive");
-    }
     if (docsPerWindow < 2) {
       throw new IllegalArgumentException("--docs-per-window must be at least 2: " + docsPerWindow);
     }
@@ -145,9 +128,8 @@ public final class DriftCommand implements Callable<Integer> {
     long totalBytes = Files.size(input);
     long start = System.nanoTime();
     // The JSON document format of 'run' and 'edit', refused for the same reasons with the same messages.
-    DocumentCodec codec = new DocumentCodec(scoring.textField, idField, maxDocumentChars, "--max-document-chars");
-    try (TextTokenizer tokenizer = Models.openTokenizer(settings); Scorer scorer = Models.openScorer(settings);
-        DocumentLines lines = new DocumentLines(input, codec, maxLineBytes, "--max-line-bytes", "--text-field")) {
+    try (DocumentLines lines = scoring.open(input); TextTokenizer tokenizer = Models.openTokenizer(settings);
+        Scorer scorer = Models.openScorer(settings)) {
       audit.header(input, ref, scorer.modelId());
       List<int[]> batch = new ArrayList<>();
       List<Long> batchLines = new ArrayList<>();

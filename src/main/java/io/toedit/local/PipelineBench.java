@@ -52,12 +52,16 @@ import org.apache.kafka.streams.StreamsConfig;
  * amortised figure leaves start-up out: it runs from the first committed output to the last and
  * counts the documents after the first commit (the steady state of a long-running application).
  *
- * <p>Both modes are warmed up once, untimed, on the same documents before the timed runs: scoring-only
- * by one pass, end-to-end by one whole run through the broker (so the JIT has compiled the Kafka
- * client and Streams code, as in a long-running application). {@code -Dtoedit.bench.e2e.warmup=false}
- * leaves out the end-to-end warm-up (then the first runs also pay for compiling that code);
- * {@code -Dtoedit.bench.e2e.warmups=N} runs N of them (the JIT compilers of both JVMs keep working
- * through the first two or three end-to-end runs).
+ * <p>Both modes are warmed up, untimed, on the same documents before the timed runs, until their
+ * JIT compilers have settled, as in a long-running application: scoring-only by whole passes,
+ * end-to-end by whole runs through the broker, each until the compiler threads of the JVMs it uses
+ * (this one; for end-to-end also the broker's) spent less than
+ * {@code -Dtoedit.bench.jit.settled=S} CPU-seconds (default 1.0) in the last warm-up, at most
+ * {@code -Dtoedit.bench.warmups.max=N} (default 6) times. Compiling the Kafka client, Streams and
+ * broker code takes two or three end-to-end runs of the corpus; the scorer's code, one pass. Every
+ * timed run reports the compiler CPU of both JVMs, so a reader sees that neither mode was still
+ * compiling. {@code -Dtoedit.bench.e2e.warmups=N} runs exactly N end-to-end warm-ups instead (the
+ * protocol before: 1), {@code -Dtoedit.bench.e2e.warmup=false} none.
  *
  * <p>A/B: {@code -Dtoedit.bench.variant=key=value[,key=value...]} adds a second end-to-end run per
  * round with those pipeline or Streams settings, in alternating order (A, B, then B, A, ...), so
@@ -93,7 +97,17 @@ public final class PipelineBench {
       }
       out.printf(Locale.ROOT, "corpus %s x%d: %d documents, %d tokens; model %s on %s, %d workers%n", corpus, repeat,
           docs.size(), tokens, scorer.modelId(), scorer.device(), settings.workers());
-      scoreOnly(scorer, sequences, config.batchMaxTokens()); // warm-up
+      double settled = Double.parseDouble(System.getProperty("toedit.bench.jit.settled", "1.0"));
+      int maxWarmups = Integer.getInteger("toedit.bench.warmups.max", 6);
+      for (int w = 0; w < maxWarmups; w++) {
+        Map<String, Double> jit0 = jitCpu(ProcessHandle.current().pid());
+        double t = scoreOnly(scorer, sequences, config.batchMaxTokens());
+        double jit = jitCpuSince(ProcessHandle.current().pid(), jit0);
+        out.printf(Locale.ROOT, "scoring-only warm-up %d (not counted): %.2f s; JIT %.2f CPU-s%n", w + 1, t, jit);
+        if (!(jit >= settled)) {
+          break;
+        }
+      }
       // Runs alternate (scoring-only, end-to-end, ...) so both modes see the same background load.
       double[] scoring = new double[runs];
       double[] scoringCpu = new double[runs];
@@ -108,33 +122,49 @@ public final class PipelineBench {
       }
       Path work = Files.createTempDirectory("toedit-bench-");
       try (LocalBroker broker = LocalBroker.start(work.resolve("broker"), 0)) {
-        int warmups = Boolean.parseBoolean(System.getProperty("toedit.bench.e2e.warmup", "true"))
-            ? Integer.getInteger("toedit.bench.e2e.warmups", 1) : 0;
+        Integer fixed = Integer.getInteger("toedit.bench.e2e.warmups");
+        int warmups = !Boolean.parseBoolean(System.getProperty("toedit.bench.e2e.warmup", "true")) ? 0
+            : fixed != null ? fixed : maxWarmups;
         for (int w = 0; w < warmups; w++) {
           double broker0 = processCpuSeconds(broker.pid());
+          Map<String, Double> appJit0 = jitCpu(ProcessHandle.current().pid());
+          Map<String, Double> brokerJit0 = jitCpu(broker.pid());
           double[] warm = endToEnd(broker.bootstrapServers(), work.resolve("state-warmup-" + w), "benchwarmup" + w,
-              docs, tokenizer, scorer, Map.of());
+              docs, tokenizer, scorer, Map.of(), () -> processCpuSeconds(broker.pid()));
+          double appJit = jitCpuSince(ProcessHandle.current().pid(), appJit0);
+          double brokerJit = jitCpuSince(broker.pid(), brokerJit0);
           out.printf(Locale.ROOT, "end-to-end warm-up %d (not counted): %.2f s  %.1f docs/s; broker JVM %.1f CPU-s; "
-              + "start-up amortised %.1f docs/s%n", w + 1, warm[0], docs.size() / warm[0],
-              processCpuSeconds(broker.pid()) - broker0, warm[1]);
+              + "JIT %.2f + %.2f (broker) CPU-s; start-up amortised %.1f docs/s%n", w + 1, warm[0],
+              docs.size() / warm[0], processCpuSeconds(broker.pid()) - broker0, appJit, brokerJit, warm[1]);
+          if (fixed == null && !(appJit + brokerJit >= settled)) {
+            break;
+          }
         }
         for (int r = 0; r < runs; r++) {
           double cpu0 = cpuSeconds();
+          Map<String, Double> jit0 = jitCpu(ProcessHandle.current().pid());
           scoring[r] = scoreOnly(scorer, sequences, config.batchMaxTokens());
           scoringCpu[r] = cpuSeconds() - cpu0;
-          out.printf(Locale.ROOT, "scoring-only run %d: %.2f s  %.1f docs/s  %.0f tokens/s  %.0f tokens/CPU-s%n", r + 1,
-              scoring[r], docs.size() / scoring[r], tokens / scoring[r], tokens / scoringCpu[r]);
+          out.printf(Locale.ROOT, "scoring-only run %d: %.2f s  %.1f docs/s  %.0f tokens/s  %.0f tokens/CPU-s; "
+              + "JIT %.2f CPU-s%n", r + 1, scoring[r], docs.size() / scoring[r], tokens / scoring[r],
+              tokens / scoringCpu[r], jitCpuSince(ProcessHandle.current().pid(), jit0));
           for (int k = 0; k < modes; k++) {
             int m = r % 2 == 0 ? k : modes - 1 - k; // A, B; then B, A; ...
             cpu0 = cpuSeconds();
             Map<String, Double> threads0 = threadCpuSeconds();
             double broker0 = processCpuSeconds(broker.pid());
+            jit0 = jitCpu(ProcessHandle.current().pid());
+            Map<String, Double> brokerJit0 = jitCpu(broker.pid());
             double[] timing = endToEnd(broker.bootstrapServers(), work.resolve("state-" + r + "-" + m),
-                "bench" + r + (m == 0 ? "" : "b"), docs, tokenizer, scorer, m == 0 ? Map.of() : variant);
+                "bench" + r + (m == 0 ? "" : "b"), docs, tokenizer, scorer, m == 0 ? Map.of() : variant,
+                () -> processCpuSeconds(broker.pid()));
             e2e[m][r] = timing[0];
             steadyRate[m][r] = timing[1];
             e2eCpu[m][r] = cpuSeconds() - cpu0;
-            brokerCpu[m][r] = processCpuSeconds(broker.pid()) - broker0;
+            brokerCpu[m][r] = timing[2];
+            double brokerAll = processCpuSeconds(broker.pid()) - broker0;
+            double jit = jitCpuSince(ProcessHandle.current().pid(), jit0);
+            double brokerJit = jitCpuSince(broker.pid(), brokerJit0);
             if (Boolean.getBoolean("toedit.bench.threads")) {
               Map<String, Double> used = new java.util.TreeMap<>();
               lastThreads.forEach((name, cpu) -> used.merge(name, cpu - threads0.getOrDefault(name, 0.0),
@@ -145,9 +175,10 @@ public final class PipelineBench {
                   .map(e -> String.format(Locale.ROOT, "%s %.2f", e.getKey(), e.getValue())).toList());
             }
             out.printf(Locale.ROOT, "end-to-end%s run %d: %.2f s  %.1f docs/s  %.0f tokens/s  %.0f tokens/CPU-s "
-                + "(this JVM); broker JVM %.1f CPU-s; start-up amortised %.1f docs/s%n", m == 0 ? "" : " (B)", r + 1,
-                e2e[m][r], docs.size() / e2e[m][r], tokens / e2e[m][r], tokens / e2eCpu[m][r], brokerCpu[m][r],
-                steadyRate[m][r]);
+                + "(this JVM); JIT %.2f + %.2f (broker) CPU-s; broker JVM %.1f CPU-s timed (%.1f with filling the "
+                + "input topic); start-up amortised %.1f docs/s%n", m == 0 ? "" : " (B)", r + 1, e2e[m][r],
+                docs.size() / e2e[m][r], tokens / e2e[m][r], tokens / e2eCpu[m][r], jit, brokerJit, brokerCpu[m][r],
+                brokerAll, steadyRate[m][r]);
           }
         }
       } finally {
@@ -158,7 +189,7 @@ public final class PipelineBench {
       for (int m = 0; m < modes; m++) {
         String tag = modes == 1 ? "" : m == 0 ? " (A)" : " (B)";
         double e = median(e2e[m]);
-        out.printf(Locale.ROOT, "median end-to-end%s:   %.1f docs/s %.0f tokens/s; broker JVM %.1f CPU-s per run%n", tag,
+        out.printf(Locale.ROOT, "median end-to-end%s:   %.1f docs/s %.0f tokens/s; broker JVM %.1f CPU-s per timed run%n", tag,
             docs.size() / e, tokens / e, median(brokerCpu[m]));
         out.printf(Locale.ROOT, "median end-to-end%s, start-up amortised: %.1f docs/s%n", tag, median(steadyRate[m]));
         out.printf(Locale.ROOT, "end-to-end%s / scoring-only: %.1f %% (wall clock), %.1f %% (start-up amortised), "
@@ -203,8 +234,12 @@ public final class PipelineBench {
    * workers of a pool add up); threads that ended are missing. Empty off Linux.
    */
   static Map<String, Double> threadCpuSeconds() {
+    return threadCpuSeconds(Path.of("/proc/self/task"));
+  }
+
+  /** {@link #threadCpuSeconds()} of the process whose {@code /proc/PID/task} folder is {@code tasks}. */
+  static Map<String, Double> threadCpuSeconds(Path tasks) {
     Map<String, Double> out = new java.util.HashMap<>();
-    Path tasks = Path.of("/proc/self/task");
     if (!Files.isDirectory(tasks)) {
       return out;
     }
@@ -231,6 +266,47 @@ public final class PipelineBench {
   private static double processCpuSeconds(long pid) {
     return ProcessHandle.of(pid).flatMap(h -> h.info().totalCpuDuration()).map(d -> d.toNanos() / 1e9)
         .orElse(Double.NaN);
+  }
+
+  /**
+   * The CPU seconds of process {@code pid}'s JIT compiler threads ({@code C1/C2 CompilerThread*}) so
+   * far, by thread id; for {@link #jitCpuSince}. Empty off Linux.
+   */
+  static Map<String, Double> jitCpu(long pid) {
+    Map<String, Double> out = new java.util.HashMap<>();
+    Path tasks = Path.of("/proc", Long.toString(pid), "task");
+    if (!Files.isDirectory(tasks)) {
+      return out;
+    }
+    try (var dirs = Files.list(tasks)) {
+      for (Path t : (Iterable<Path>) dirs::iterator) {
+        try {
+          String stat = Files.readString(t.resolve("stat"));
+          if (stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).matches("C[12] CompilerThre.*")) {
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            out.put(t.getFileName().toString(), (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0);
+          }
+        } catch (IOException | RuntimeException e) {
+          // the thread ended meanwhile
+        }
+      }
+    } catch (IOException e) {
+      return out;
+    }
+    return out;
+  }
+
+  /**
+   * CPU seconds process {@code pid}'s compiler threads used since {@code before} ({@link #jitCpu}),
+   * thread by thread: HotSpot retires idle compiler threads, whose time after {@code before} is then
+   * missing (little: they retire when there is nothing to compile). NaN off Linux.
+   */
+  static double jitCpuSince(long pid, Map<String, Double> before) {
+    Map<String, Double> now = jitCpu(pid);
+    if (now.isEmpty() && before.isEmpty()) {
+      return Double.NaN;
+    }
+    return now.entrySet().stream().mapToDouble(e -> e.getValue() - before.getOrDefault(e.getKey(), 0.0)).sum();
   }
 
   private static double cpuSeconds() {
@@ -263,9 +339,12 @@ public final class PipelineBench {
     scorer.score(sorted);
   }
 
-  /** Seconds from start to the last output, and documents/s from the first committed output to the last. */
+  /**
+   * Seconds from start to the last output, documents/s from the first committed output to the last,
+   * and the broker's CPU seconds ({@code brokerCpu}) over the timed part (filling the input topic left out).
+   */
   static double[] endToEnd(String bootstrap, Path stateDir, String prefix, List<String[]> docs, TextTokenizer tokenizer,
-      Scorer scorer, Map<String, String> settings) throws Exception {
+      Scorer scorer, Map<String, String> settings, java.util.function.DoubleSupplier brokerCpu) throws Exception {
     Properties props = new Properties();
     settings.forEach(props::setProperty);
     props.setProperty("bootstrap.servers", bootstrap);
@@ -297,6 +376,7 @@ public final class PipelineBench {
           new TopicPartition(config.deadLetterTopic(), 0));
       consumer.assign(parts);
       consumer.seekToBeginning(parts);
+      double broker0 = brokerCpu.getAsDouble();
       long t0 = System.nanoTime();
       try (PipelineRunner runner = PipelineRunner.start(props, tokenizer, scorer, EditConfig.defaults())) {
         long seen = 0;
@@ -315,9 +395,10 @@ public final class PipelineBench {
           }
         }
         long end = System.nanoTime();
+        double brokerUsed = brokerCpu.getAsDouble() - broker0;
         lastThreads = threadCpuSeconds(); // before the stream threads end with the runner
         double steady = seen > firstSeen ? (seen - firstSeen) / ((end - firstAt) / 1e9) : Double.NaN;
-        return new double[] {(end - t0) / 1e9, steady};
+        return new double[] {(end - t0) / 1e9, steady, brokerUsed};
       }
     }
   }

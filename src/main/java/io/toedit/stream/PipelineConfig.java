@@ -63,7 +63,9 @@ import org.slf4j.LoggerFactory;
  *     {@code transaction.timeout.ms} (resolved by {@link PipelineRunner}, 120 s when unknown)
  * @param driftClock how the drift windows tell time: {@code toedit.drift.future.tolerance.ms} (document
  *     times beyond the wall clock plus this are clamped; -1: never) and {@code toedit.drift.idle.ms}
- *     (an input partition silent this long advances with the wall clock; -1: never), see
+ *     (an input partition silent this long advances with the wall clock; -1: never),
+ *     {@code toedit.drift.origins} and {@code toedit.drift.pending.max.ms} (how long a silent partition's
+ *     pending documents hold the windows; -1: no hold), see
  *     {@link DriftClock}
  */
 public record PipelineConfig(String inputTopic, String editedTopic, String scoredTopic, boolean scoredEnabled,
@@ -120,6 +122,7 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
     k.put("toedit.drift.future.tolerance.ms", "5000");
     k.put("toedit.drift.idle.ms", "30000");
     k.put("toedit.drift.origins", "0");
+    k.put("toedit.drift.pending.max.ms", Long.toString(DriftClock.DEFAULT_PENDING_MAX_MS));
     KEYS = java.util.Collections.unmodifiableMap(k);
   }
 
@@ -223,7 +226,7 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
         longValue(v, "toedit.score.retry.backoff.ms"), integer(v, "toedit.score.broken.after"),
         finite(v, "toedit.microbatch.flush.fraction"), longValue(v, "toedit.microbatch.flush.max.ms"),
         new DriftClock(longValue(v, "toedit.drift.future.tolerance.ms"), longValue(v, "toedit.drift.idle.ms"),
-            integer(v, "toedit.drift.origins")));
+            integer(v, "toedit.drift.origins"), longValue(v, "toedit.drift.pending.max.ms")));
   }
 
   /** The settings as {@code toedit.*} properties (round-trips through {@link #fromProperties}). */
@@ -258,6 +261,7 @@ public record PipelineConfig(String inputTopic, String editedTopic, String score
     p.setProperty("toedit.drift.future.tolerance.ms", Long.toString(driftClock.futureToleranceMs()));
     p.setProperty("toedit.drift.idle.ms", Long.toString(driftClock.idleMs()));
     p.setProperty("toedit.drift.origins", Integer.toString(driftClock.origins()));
+    p.setProperty("toedit.drift.pending.max.ms", Long.toString(driftClock.pendingMaxMs()));
     return p;
   }
 

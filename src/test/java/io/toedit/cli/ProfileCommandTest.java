@@ -31,7 +31,6 @@ class ProfileCommandTest {
     Files.write(in, List.of(
         "{\"text\": \"Once upon a time, there was a little girl named Lily.\"}",
         "{\"text\": \"She saw a big red ball in the park — 猫 and 🐱 too.\"}",
-        "",
         "{\"text\": \"Tom said, \\\"Let's play!\\\" They played all day.\"}",
         "{\"text\": \"The sun was warm. The birds sang. Everyone was happy.\"}",
         "{\"text\": \"Ünïcode café: the dog ran to the tree and barked.\"}"), StandardCharsets.UTF_8);
@@ -72,5 +71,49 @@ class ProfileCommandTest {
     assertEquals(ExitCodes.USAGE, run("profile", "--input", bad.toString(), "--output",
         dir.resolve("y.bin").toString(), "--ngrams-only"));
     assertTrue(err.toString().contains("--text-field"), err.toString());
+  }
+
+  /**
+   * Lines the stream would dead-letter are refused here too, reported on stderr with their line number
+   * and reason, and left out of the profile; the rest is profiled and the exit code says some input
+   * was refused. (The older reader stopped at the first unreadable line, skipped blank ones and took
+   * empty, oversized and invalid-Unicode texts.)
+   */
+  @Test
+  void shouldReportRefusedLinesAndProfileTheOthers() throws Exception {
+    Path in = dir.resolve("mixed.jsonl");
+    Files.write(in, List.of(
+        "{\"text\": \"Once upon a time, there was a little girl named Lily.\"}",
+        "{not json}",
+        "",
+        "{\"text\": \"\"}",
+        "{\"text\": \"lone \\ud800 surrogate\"}",
+        "{\"id\": [1], \"text\": \"an id that is not a string\"}",
+        "{\"text\": \"" + "ж".repeat(60) + "\"}",
+        "{\"text\": \"Ünïcode café: the dog ran to the tree and barked.\"}"), StandardCharsets.UTF_8);
+    Path ref = dir.resolve("mixed.bin");
+    int code = run("profile", "--input", in.toString(), "--output", ref.toString(), "--docs-per-window", "2",
+        "--max-document-chars", "55");
+    assertEquals(ExitCodes.PARTIAL, code, err.toString());
+    assertEquals(2, Reference.fromBytes(Files.readAllBytes(ref)).summary().documents());
+    List<String> rejected = err.toString().lines().filter(l -> l.startsWith("rejected ")).toList();
+    String prefix = "rejected " + in + ":";
+    assertEquals(List.of("2", "3", "4", "5", "6", "7"), rejected.stream()
+        .map(l -> l.substring(prefix.length(), l.indexOf(": ", prefix.length()))).toList(), err.toString());
+    assertTrue(rejected.get(0).contains("malformed JSON"), rejected.get(0));
+    assertTrue(rejected.get(5).contains("--max-document-chars"), rejected.get(5));
+    assertTrue(out.toString().contains("2 documents") && out.toString().contains("6 rejected lines"), out.toString());
+  }
+
+  @Test
+  void shouldRefuseALineOverTheByteLimitWithoutStopping() throws Exception {
+    Path in = dir.resolve("long.jsonl");
+    Files.write(in, List.of("{\"text\": \"" + "a".repeat(300) + "\"}", "{\"text\": \"A short story.\"}"),
+        StandardCharsets.UTF_8);
+    assertEquals(ExitCodes.PARTIAL, run("profile", "--input", in.toString(), "--output", dir.resolve("l.bin")
+        .toString(), "--ngrams-only", "--max-line-bytes", "100"), err.toString());
+    assertTrue(err.toString().contains("rejected " + in + ":1: ") && err.toString().contains("--max-line-bytes"),
+        err.toString());
+    assertEquals(1, Reference.fromBytes(Files.readAllBytes(dir.resolve("l.bin"))).summary().documents());
   }
 }

@@ -28,10 +28,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The stream, {@code edit}, {@code produce} and {@code drift} accept the same JSON documents and
+ * The stream, {@code edit}, {@code produce}, {@code drift} and {@code profile} accept the same JSON documents and
  * refuse the same ones, with the same {@link Rejection}: the disagreement the one codec removed (a
  * line accepted by {@code edit} used to be dead-lettered by the stream, and the other way round; a
- * line {@code drift} audited could be refused by the stream). {@code edit} and {@code drift} give the
+ * line {@code drift} audited could be refused by the stream; {@code profile} stopped at the first line it
+ * could not read, and took lines the stream refuses). {@code edit}, {@code drift} and {@code profile} give the
  * stream's reason word for word (they may add which option to change; an oversized text names each
  * one's own limit setting).
  */
@@ -122,6 +123,22 @@ class DocumentFormatAgreementTest {
         driftRejects.put(Long.parseLong(l.substring(prefix.length(), colon)), l.substring(colon + 2));
       }
     }
+    // profile: a reference of the same file, n-grams only
+    java.io.StringWriter profileOut = new java.io.StringWriter();
+    java.io.StringWriter profileErr = new java.io.StringWriter();
+    int profileCode = cli(profileOut, profileErr, "profile", "--input", in.toString(), "--output",
+        dir.resolve("in.bin").toString(), "--ngrams-only", "--docs-per-window", "2", "--max-document-chars",
+        Integer.toString(MAX_CHARS));
+    assertEquals(io.toedit.cli.ExitCodes.PARTIAL, profileCode, profileOut + "\n" + profileErr);
+    Map<Long, String> profileRejects = new HashMap<>();
+    for (String l : profileErr.toString().split("\n")) {
+      if (l.startsWith(prefix)) {
+        int colon = l.indexOf(": ", prefix.length());
+        profileRejects.put(Long.parseLong(l.substring(prefix.length(), colon)), l.substring(colon + 2));
+      }
+    }
+    long profiled = io.toedit.drift.Reference.fromBytes(Files.readAllBytes(dir.resolve("in.bin"))).summary()
+        .documents();
     String[] driftLines = driftOut.toString().split("\n");
     JsonNode driftSummary = new ObjectMapper().readTree(driftLines[driftLines.length - 1]);
 
@@ -138,10 +155,12 @@ class DocumentFormatAgreementTest {
       }
       String edit = editRejects.get(i + 1L);
       String drift = driftRejects.get(i + 1L);
+      String profile = profileRejects.get(i + 1L);
       check(problems, line, "stream", want, stream);
       check(problems, line, "edit", want, edit);
       check(problems, line, "drift", want, drift);
-      for (String[] other : new String[][] {{"edit", edit}, {"drift", drift}}) {
+      check(problems, line, "profile", want, profile);
+      for (String[] other : new String[][] {{"edit", edit}, {"drift", drift}, {"profile", profile}}) {
         // (an oversized text names each command's own setting to raise)
         if (stream != null && want != Rejection.OVERSIZED_TEXT && (other[1] == null || !other[1].startsWith(stream))) {
           problems.add(other[0] + " on " + line + ": the stream says \"" + stream + "\", " + other[0] + " \""
@@ -163,6 +182,8 @@ class DocumentFormatAgreementTest {
     assertEquals(expected.values().stream().filter(v -> v == null).count(), summary.documents());
     assertEquals(summary.documents(), driftSummary.get("documents").asLong(), driftSummary.toString());
     assertEquals(lines.size() - summary.documents(), driftSummary.get("rejectedLines").asLong());
+    assertEquals(summary.documents(), profiled, "profile keeps every accepted line");
+    assertEquals(lines.size() - summary.documents(), profileRejects.size());
   }
 
   private static int cli(java.io.StringWriter out, java.io.StringWriter err, String... args) {

@@ -52,7 +52,9 @@ import org.slf4j.LoggerFactory;
  * windows hold the same documents whatever the grace. A window closes once the minimum of these watermarks reaches its end plus
  * grace; a document time beyond the wall clock plus the tolerance is clamped to it for its window
  * and does not move the watermark; an origin
- * silent for the idle time advances with the wall clock. A stream-time punctuator closes windows as
+ * silent for the idle time advances with the wall clock, but not past the pending time its last batch
+ * carried (for at most {@link DriftClock#pendingMaxMs}: a slow flush is busy, not idle), and documents
+ * of a window closed meanwhile are late in both streams alike. A stream-time punctuator closes windows as
  * data arrives, a wall-clock punctuator when it stops. Each closed window is emitted exactly once to
  * the drift topic (and its threshold crossings to the alerts topic): the emitted-up-to watermark
  * lives in the changelogged {@link #INDEX_STORE} and commits in the same transaction as the output,
@@ -77,6 +79,11 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
   static final String LATEST_PREFIX = "latest" + '\u0000';
   /** Index-store prefix of an origin's watermark (latest document time not clamped). */
   static final String ORIGIN_PREFIX = "origin" + '\u0000';
+  /**
+   * Index-store prefix of the pending time an origin's last batch carried ({@link #PENDING_HEADER}):
+   * absent when nothing was pending.
+   */
+  static final String PENDING_PREFIX = "pending" + '\u0000';
   /** Index-store prefix of a source's count of late (dropped) documents. */
   public static final String LATE_PREFIX = "late" + '\u0000';
   /** Header of an observation batch: the input partition it comes from (decimal). */
@@ -108,6 +115,8 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
   /** Origin → its watermark (mirrors the index store) and the wall clock of its last batch. */
   private final Map<String, Long> originWatermarks = new HashMap<>();
   private final Map<String, Long> originLastSeen = new HashMap<>();
+  /** Origin → the pending time its last batch carried (mirrors the index store); absent: none. */
+  private final Map<String, Long> originPending = new HashMap<>();
   /** Wall-clock time of {@link #init}: origins expected but not seen yet wait from then. */
   private long initMs;
 
@@ -162,6 +171,12 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
         originLastSeen.put(origin, now);
       }
     }
+    try (KeyValueIterator<String, Long> it = emitted.prefixScan(PENDING_PREFIX, new StringSerializer())) {
+      while (it.hasNext()) {
+        var kv = it.next();
+        originPending.put(kv.key.substring(PENDING_PREFIX.length()), kv.value);
+      }
+    }
     context.schedule(Duration.ofMillis(settings.punctuateIntervalMs()), PunctuationType.STREAM_TIME,
         t -> closeWindowsAt(now()));
     context.schedule(Duration.ofMillis(settings.punctuateIntervalMs()), PunctuationType.WALL_CLOCK_TIME,
@@ -183,7 +198,8 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
 
   /**
    * The minimum over the origins of their watermark, each advanced by its idle wall-clock time once
-   * that exceeds {@code idleMs}, and never beyond the wall clock plus the tolerance; {@code null}
+   * that exceeds {@code idleMs}, and never beyond the wall clock plus the tolerance, nor (for
+   * {@code pendingMaxMs} of silence) beyond the pending time its last batch carried; {@code null}
    * before any origin was seen, and while an expected origin ({@link DriftClock#origins}) has not been
    * seen and has not been silent for {@code idleMs} since {@link #init}.
    */
@@ -201,8 +217,14 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
       long w = e.getValue();
       long idle = nowMs - originLastSeen.getOrDefault(e.getKey(), nowMs);
       if (clock.idleMs() >= 0 && idle >= clock.idleMs()) {
-        w = clock.futureToleranceMs() >= 0 ? Math.max(w, Math.min(w + idle, nowMs + clock.futureToleranceMs()))
+        long advanced = clock.futureToleranceMs() >= 0 ? Math.min(w + idle, nowMs + clock.futureToleranceMs())
             : w + idle;
+        // Busy, not idle: the origin said it still has documents of this time to send (a slow flush).
+        Long pending = originPending.get(e.getKey());
+        if (pending != null && idle < clock.pendingMaxMs()) {
+          advanced = Math.min(advanced, pending);
+        }
+        w = Math.max(w, advanced);
       }
       min = min == null ? w : Math.min(min, w);
     }
@@ -267,8 +289,18 @@ public final class DriftProcessor implements Processor<String, ObservationBatch,
     if (newestTime != Long.MIN_VALUE && pending != null) {
       newestTime = Math.min(newestTime, pending);
     }
+    String origin = origin(record);
+    Long pendingBefore = originPending.get(origin);
+    if (pending == null ? pendingBefore != null : !pending.equals(pendingBefore)) {
+      if (pending == null) {
+        originPending.remove(origin);
+        emitted.delete(PENDING_PREFIX + origin);
+      } else {
+        originPending.put(origin, pending);
+        emitted.put(PENDING_PREFIX + origin, pending);
+      }
+    }
     if (newestTime != Long.MIN_VALUE) {
-      String origin = origin(record);
       Long before = originWatermarks.get(origin);
       if (before == null || before < newestTime) {
         originWatermarks.put(origin, newestTime);

@@ -11,6 +11,7 @@ import io.toedit.model.ModelSettings;
 import io.toedit.model.Models;
 import io.toedit.stream.AvroSerde;
 import io.toedit.model.FakeScorer;
+import io.toedit.serve.PipelineMetrics;
 import io.toedit.stream.PipelineConfig;
 import io.toedit.stream.ToEditTopology;
 import io.toedit.text.TextTokenizer;
@@ -55,6 +56,7 @@ class DriftWatermarkTest {
   TestInputTopic<String, ObservationBatch> observations;
   TestOutputTopic<String, DriftWindow> drift;
   final Map<String, Long> late = new ConcurrentHashMap<>();
+  final PipelineMetrics metrics = new PipelineMetrics();
 
   @BeforeAll
   static void openTokenizer() {
@@ -68,7 +70,9 @@ class DriftWatermarkTest {
 
   @AfterEach
   void close() {
-    driver.close();
+    if (driver != null) {
+      driver.close();
+    }
   }
 
   void start() {
@@ -80,9 +84,14 @@ class DriftWatermarkTest {
   }
 
   void start(long idleMs, int origins) {
+    start(idleMs, origins, DriftClock.DEFAULT_PENDING_MAX_MS);
+  }
+
+  void start(long idleMs, int origins, long pendingMaxMs) {
     PipelineConfig cfg = PipelineConfig.defaults().with("toedit.drift.future.tolerance.ms", "5000")
         .with("toedit.drift.idle.ms", Long.toString(idleMs)).with("toedit.drift.punctuate.interval.ms", "1000")
-        .with("toedit.drift.origins", Integer.toString(origins));
+        .with("toedit.drift.origins", Integer.toString(origins))
+        .with("toedit.drift.pending.max.ms", Long.toString(pendingMaxMs));
     Properties p = new Properties();
     p.put(StreamsConfig.APPLICATION_ID_CONFIG, "toedit-drift-watermark-test");
     p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:9");
@@ -95,6 +104,7 @@ class DriftWatermarkTest {
       @Override
       public void late(String source, long documents) {
         late.merge(source, documents, Long::sum);
+        metrics.late(source, documents);
       }
     };
     driver = new TopologyTestDriver(ToEditTopology.build(cfg, tokenizer,
@@ -265,5 +275,107 @@ class DriftWatermarkTest {
     assertEquals(1, windows.size(), "closed without new traffic");
     assertEquals(2, windows.get(0).getDocuments());
     assertTrue(windows.get(0).getWindowEnd() <= T0 + 90_000);
+  }
+
+  /**
+   * A slow flush: partition 0's last batch said a document of T0+2 s is still to come (buffered, being
+   * scored), then the partition is silent for 100 s, five times the idle time. It is busy, not idle:
+   * window 0 waits for that document, which is counted in both streams, not late.
+   */
+  @Test
+  void shouldHoldTheWindowForAPartitionSilentDuringASlowFlushOfItsPendingDocuments() {
+    start();
+    pipeBatch(0, StreamKind.RAW, T0 + 1_000, T0 + 1_000);
+    pipeBatch(0, StreamKind.EDITED, T0 + 2_000, T0 + 1_000); // T0+2 s is buffered, its flush is slow
+    driver.advanceWallClockTime(Duration.ofSeconds(100));
+    assertEquals(List.of(), drift.readValuesToList(), "the pending document of T0+2 s holds window 0");
+    pipeBatch(0, StreamKind.RAW, T0 + 2_000, T0 + 2_000); // the slow flush is done
+    pipeBatch(0, StreamKind.EDITED, null, T0 + 2_000);
+    driver.advanceWallClockTime(Duration.ofSeconds(80)); // nothing pending now: idle, past 70 s
+    Map<String, Long> documents = new java.util.HashMap<>();
+    for (DriftWindow w : drift.readValuesToList()) {
+      documents.put(w.getStream() + "@" + (w.getWindowStart() - T0), w.getDocuments());
+    }
+    assertEquals(Map.of("raw@0", 2L, "edited@0", 2L), documents);
+    assertEquals(Map.of(), late);
+  }
+
+  /**
+   * The hold is bounded: pending documents that do not come within {@code toedit.drift.pending.max.ms}
+   * of silence (dead-lettered, a flush slower still) no longer hold the window. If they come after it
+   * closed they are late, left out of both streams alike, and counted once: in the
+   * {@code toedit_drift_late_documents_total} counter and in the index store {@code /api/drift} reads
+   * its {@code lateDocuments} from.
+   */
+  @Test
+  void shouldCountAndExportDocumentsOfAFlushSlowerThanThePendingHold() {
+    start(20_000, 0, 60_000);
+    pipeBatch(0, StreamKind.RAW, T0 + 1_000, T0 + 1_000);
+    pipeBatch(0, StreamKind.EDITED, T0 + 2_000, T0 + 1_000);
+    driver.advanceWallClockTime(Duration.ofSeconds(50));
+    assertEquals(List.of(), drift.readValuesToList(), "held: silent 50 s, under the 60 s hold");
+    driver.advanceWallClockTime(Duration.ofSeconds(50));
+    Map<String, Long> documents = new java.util.HashMap<>();
+    for (DriftWindow w : drift.readValuesToList()) {
+      documents.put(w.getStream() + "@" + (w.getWindowStart() - T0), w.getDocuments());
+    }
+    assertEquals(Map.of("raw@0", 1L, "edited@0", 1L), documents, "closed after the hold, without T0+2 s");
+    pipeBatch(0, StreamKind.RAW, T0 + 2_000, T0 + 2_000, T0 + 101_000);
+    pipeBatch(0, StreamKind.EDITED, null, T0 + 2_000, T0 + 101_000);
+    assertEquals(Map.of(SOURCE, 1L), late, "late in both streams, counted once");
+    org.apache.kafka.streams.state.KeyValueStore<String, Long> index =
+        driver.getKeyValueStore(DriftProcessor.INDEX_STORE);
+    assertEquals(1L, index.get(DriftProcessor.LATE_PREFIX + SOURCE), "what /api/drift shows as lateDocuments");
+    assertTrue(metrics.registry().scrape().contains("toedit_drift_late_documents_total{source=\"news-ß\"} 1.0"),
+        metrics.registry().scrape());
+    driver.advanceWallClockTime(Duration.ofSeconds(100));
+    documents.clear();
+    for (DriftWindow w : drift.readValuesToList()) {
+      documents.put(w.getStream() + "@" + (w.getWindowStart() - T0), w.getDocuments());
+    }
+    assertEquals(Map.of("raw@60000", 1L, "edited@60000", 1L), documents, "the next window, on time");
+  }
+
+  /**
+   * The hold survives a restart: what an origin has pending is in the changelogged index store, so a
+   * processor restarted during a slow flush (the restored buffer is scored again) still holds the
+   * window for those documents instead of treating the origin as idle.
+   */
+  @Test
+  void shouldKeepThePendingHoldAcrossARestart() throws Exception {
+    DriftStreamConfig settings = PipelineConfig.defaults().drift();
+    DriftClock clock = new DriftClock(5_000, 20_000, 0, DriftClock.DEFAULT_PENDING_MAX_MS);
+    Path dir = java.nio.file.Files.createDirectories(stateDir.resolve("restart"));
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "toedit-drift-pending-restart");
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:9");
+    var first = new org.apache.kafka.streams.processor.api.MockProcessorContext<String, Object>(props,
+        new org.apache.kafka.streams.processor.TaskId(0, 0), dir.toFile());
+    first.setCurrentSystemTimeMs(T0);
+    var stores = DriftTopologyTest.openStores(first, settings);
+    DriftProcessor before = new DriftProcessor(settings, null, tokenizer.vocabulary(), DriftListener.none(), clock);
+    before.init(first);
+    ObservationBatch b = new ObservationBatch(SOURCE, StreamKind.EDITED,
+        List.of(DriftTopologyTest.doc(SOURCE, StreamKind.EDITED, T0 + 1_000, new int[] {5, 6, 7}, 1.0)));
+    RecordHeaders h = new RecordHeaders();
+    h.add(DriftProcessor.ORIGIN_HEADER, "0".getBytes(StandardCharsets.UTF_8));
+    h.add(DriftProcessor.PENDING_HEADER, Long.toString(T0 + 2_000).getBytes(StandardCharsets.UTF_8));
+    before.process(new org.apache.kafka.streams.processor.api.Record<>(b.key(), b, T0 + 1_000, h));
+    stores.forEach(s -> {
+      s.flush();
+      s.close();
+    });
+
+    var second = new org.apache.kafka.streams.processor.api.MockProcessorContext<String, Object>(props,
+        new org.apache.kafka.streams.processor.TaskId(0, 0), dir.toFile());
+    second.setCurrentSystemTimeMs(T0 + 10_000);
+    var reopened = DriftTopologyTest.openStores(second, settings);
+    DriftProcessor after = new DriftProcessor(settings, null, tokenizer.vocabulary(), DriftListener.none(), clock);
+    after.init(second);
+    try {
+      assertEquals(T0 + 2_000, after.watermark(T0 + 110_000), "silent 100 s, held at the pending T0+2 s");
+    } finally {
+      reopened.forEach(org.apache.kafka.streams.processor.StateStore::close);
+    }
   }
 }
