@@ -22,7 +22,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * ({@code 2^-8} of the mean |log P| for bfloat16's 8 significant bits, {@code 2^-11} for float16's 11). These
  * random checkpoints have very peaked rows (mean NLL about 76 nats), so the absolute errors are far larger than
  * on a trained model's (measured here, bfloat16: mean 0.09-0.11, max 0.68 nats; float16: mean 0.011-0.014,
- * max 0.055; float32 through the same kernel: max 4e-5).
+ * max 0.055; float32 through the same kernel: max 4e-5). On the CPU unless {@code -Dtoedit.test.device=gpu}
+ * ({@link TestDevice}).
  */
 class ReducedPrecisionGoldenTest {
 
@@ -108,8 +109,8 @@ class ReducedPrecisionGoldenTest {
 
   private static ModelSettings settings(String model, ComputeDtype dtype, AttentionKernel kernel) {
     ModelSettings d = ModelSettings.defaults();
-    return new ModelSettings(SyntheticModels.folder(model, "BF16", 1), "cpu", 1, 1, 5, d.maxBatchTokens(), 0, 128,
-        d.attentionBudget(), kernel, dtype);
+    return new ModelSettings(SyntheticModels.folder(model, "BF16", 1), TestDevice.name(), 1, 1, 5,
+        d.maxBatchTokens(), 0, 128, d.attentionBudget(), kernel, dtype);
   }
 
   private static Errors errors(String model, ComputeDtype dtype) {

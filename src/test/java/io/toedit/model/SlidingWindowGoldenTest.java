@@ -21,7 +21,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * the float64 golden of {@code models/synthetic/mistral-sw8-tiny} (numpy reference with the Hugging Face
  * mask: the query at position i sees the keys {@code i - 8 < j <= i}). Its weights are those of
  * {@code mistral-tiny} (same spec, seed and shapes), whose golden has no sliding window: the two agree below
- * position 8 and differ after it.
+ * position 8 and differ after it. On the CPU unless {@code -Dtoedit.test.device=gpu} ({@link TestDevice}).
  */
 class SlidingWindowGoldenTest {
 
@@ -36,19 +36,21 @@ class SlidingWindowGoldenTest {
 
   private static ModelSettings settings(AttentionKernel kernel, int window, int overlap, long budget) {
     ModelSettings d = ModelSettings.defaults();
-    return new ModelSettings(SyntheticModels.folder(MODEL, "BF16", 1), "cpu", 1, 1, 5, d.maxBatchTokens(), window,
-        overlap, budget, kernel);
+    return new ModelSettings(SyntheticModels.folder(MODEL, "BF16", 1), TestDevice.name(), 1, 1, 5,
+        d.maxBatchTokens(), window, overlap, budget, kernel);
   }
 
   static Stream<Arguments> cases() {
     List<Arguments> out = new ArrayList<>();
-    for (AttentionKernel k : List.of(AttentionKernel.SIMD, AttentionKernel.SDPA, AttentionKernel.NDARRAY)) {
+    for (AttentionKernel k : TestDevice.float32Kernels()) {
       out.add(Arguments.of(k, 128, 32, ModelSettings.defaults().attentionBudget()));   // every text in one pass
     }
     out.add(Arguments.of(AttentionKernel.NDARRAY, 128, 32, 2048L));  // many query chunks, each masked
     // 2 layers of 8-key windows: a position depends on the 14 tokens before it, so windows of 24 tokens
     // carrying 16 of context reproduce the one-pass scores
-    out.add(Arguments.of(AttentionKernel.SIMD, 24, 16, ModelSettings.defaults().attentionBudget()));
+    if (TestDevice.float32Kernels().contains(AttentionKernel.SIMD)) {
+      out.add(Arguments.of(AttentionKernel.SIMD, 24, 16, ModelSettings.defaults().attentionBudget()));
+    }
     out.add(Arguments.of(AttentionKernel.SDPA, 24, 16, ModelSettings.defaults().attentionBudget()));
     return out.stream();
   }
@@ -102,7 +104,7 @@ class SlidingWindowGoldenTest {
     assertEquals(SyntheticModels.config("mistral-tiny").path("synthetic_weights"),
         SyntheticModels.config(MODEL).path("synthetic_weights"), "same weights");
     List<int[]> seqs = ids(sliding);
-    for (AttentionKernel kernel : List.of(AttentionKernel.SIMD, AttentionKernel.SDPA, AttentionKernel.NDARRAY)) {
+    for (AttentionKernel kernel : TestDevice.float32Kernels()) {
       int below = 0;
       double largestAfter = 0;
       try (Scorer scorer = Models.openScorer(settings(kernel, 128, 32, ModelSettings.defaults().attentionBudget()))) {

@@ -19,13 +19,14 @@ import org.junit.jupiter.params.provider.MethodSource;
  * ({@code models/synthetic/<model>/golden.json}, numpy), on weights regenerated from SPEC.md v1: every golden
  * text, every attention kernel on the BF16 checkpoint as given, and the F32 and sharded variants. The golden
  * ids (context token first) are fed to the scorer directly: this tests the forward pass, not the tokenizer.
+ * On the CPU unless {@code -Dtoedit.test.device=gpu} ({@link TestDevice}).
  */
 class SyntheticGoldenTest {
 
   static Stream<Arguments> cases() {
     List<Arguments> out = new ArrayList<>();
     for (String model : SyntheticModels.NAMES) {
-      for (AttentionKernel k : List.of(AttentionKernel.SIMD, AttentionKernel.SDPA, AttentionKernel.NDARRAY)) {
+      for (AttentionKernel k : TestDevice.float32Kernels()) {
         out.add(Arguments.of(model, k, "BF16", 1, false));
       }
       out.add(Arguments.of(model, AttentionKernel.AUTO, "F32", 1, false));
@@ -54,7 +55,8 @@ class SyntheticGoldenTest {
     Path dir = SyntheticModels.folder(model, dtype, shards);
     JsonNode golden = SyntheticModels.golden(model);
     ModelSettings d = ModelSettings.defaults();
-    ModelSettings s = new ModelSettings(dir, "cpu", 1, 1, 5, d.maxBatchTokens(), 0, 128, d.attentionBudget(), kernel);
+    ModelSettings s = new ModelSettings(dir, TestDevice.name(), 1, 1, 5, d.maxBatchTokens(), 0, 128,
+        d.attentionBudget(), kernel);
     List<int[]> seqs = new ArrayList<>();
     golden.path("texts").forEach(t -> seqs.add(new ObjectMapper().convertValue(t.path("ids"), int[].class)));
     assertEquals(6, seqs.size());
