@@ -53,8 +53,8 @@ public final class ProfileOptions {
    * @throws IllegalArgumentException when a limit is not positive
    */
   DocumentLines open(Path input) throws IOException {
-    if (maxLineBytes < 1 || maxDocumentChars < 1) {
-      throw new IllegalArgumentException("--max-line-bytes and --max-document-chars must be positive");
+    if (maxDocumentChars < 1) {                                          // DocumentLines checks the other
+      throw new IllegalArgumentException("--max-document-chars must be positive, got " + maxDocumentChars);
     }
     DocumentCodec codec = new DocumentCodec(textField, idField, maxDocumentChars, "--max-document-chars");
     return new DocumentLines(input, codec, maxLineBytes, "--max-line-bytes", "--text-field");

@@ -525,27 +525,26 @@ final class LlamaModel implements AutoCloseable {
         (double) EXP_FLOOR, lowp != null ? lowp.dtype().torchCode : ComputeDtype.FLOAT32.torchCode)
         .toDoubleArray();
     int w = 2 + 2 * k;
+    if (lowp == null) {
+      for (int i = 0; i < n; i++) {
+        float lse = (float) r[i * w];
+        lp[i] = (float) r[i * w + 1] - lse;                               // float32 arithmetic, as on the device
+        for (int j = 0; j < k; j++) {
+          lps[i * k + j] = (float) r[i * w + 2 + j] - lse;
+          ids[i * k + j] = (int) r[i * w + 2 + k + j];
+        }
+      }
+      return new Output(b, t, k, lp, ids, lps);
+    }
     float[] lseH = new float[n];
-    float[] tgtH = new float[n];
     float[] topVH = new float[n * k];
     long[] topIH = new long[n * k];
     for (int i = 0; i < n; i++) {
       lseH[i] = (float) r[i * w];
-      tgtH[i] = (float) r[i * w + 1];
       for (int j = 0; j < k; j++) {
         topVH[i * k + j] = (float) r[i * w + 2 + j];
         topIH[i * k + j] = (long) r[i * w + 2 + k + j];
       }
-    }
-    if (lowp == null) {
-      for (int i = 0; i < n; i++) {
-        lp[i] = tgtH[i] - lseH[i];                                        // float32 arithmetic, as on the device
-        for (int j = 0; j < k; j++) {
-          lps[i * k + j] = topVH[i * k + j] - lseH[i];
-          ids[i * k + j] = (int) topIH[i * k + j];
-        }
-      }
-      return new Output(b, t, k, lp, ids, lps);
     }
     NDArray lse = m.create(lseH, new Shape(n, 1));
     NDArray topV = m.create(topVH, new Shape(n, k));
