@@ -65,7 +65,9 @@ public final class ModelOptions {
       converter = DtypeConverter.class,
       description = "Dtype of the weights and matrix products: float32, or bfloat16/float16 (norm statistics, "
           + "RoPE, the residual stream, softmax and top-k stay float32; attention runs in sdpa). auto: bfloat16 "
-          + "on a GPU, float32 on a CPU. Default: ${DEFAULT-VALUE}.")
+          + "on a GPU; on a CPU float32, or bfloat16 for a checkpoint of 1 GiB or more of float32 weights when "
+          + "this CPU's bfloat16 products measure at least 1.3x float32's at load (logged). "
+          + "Default: ${DEFAULT-VALUE}.")
   ComputeDtype dtype;
 
   static final class DtypeConverter implements picocli.CommandLine.ITypeConverter<ComputeDtype> {

@@ -1,6 +1,7 @@
 package io.toedit.cli;
 
 import io.toedit.model.AttentionKernel;
+import io.toedit.model.Models;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,15 +38,8 @@ final class Relauncher {
       "MALLOC_TRIM_THRESHOLD_", Integer.toString(1 << 30),
       "MALLOC_TOP_PAD_", Integer.toString(256 << 20));
 
-  /**
-   * Float32 weight size from which a checkpoint counts as large: the launcher gives it {@link #LARGE_MODEL_MALLOC}
-   * instead of {@link #MALLOC_TUNING} and a heap sized by {@link #heapFor}, and the CLI defaults to at most two
-   * workers sharing the cores ({@link ModelOptions#LARGE_MODEL_WORKERS}). For a 1B-parameter model (4.9 GB float32) the
-   * retained arenas of {@link #MALLOC_TUNING} cost RSS and bought nothing: measured on 2 vCPUs, Llama-3.2-1B
-   * shape, one 500-token pass, peak RSS 7.85 GB with the tuning and 7.49 GB without, both 37 scored tokens per
-   * CPU-second.
-   */
-  static final long LARGE_MODEL_BYTES = 1L << 30;
+  /** {@link Models#LARGE_MODEL_BYTES}: from there a checkpoint gets {@link #LARGE_MODEL_MALLOC} and a heap from {@link #heapFor}. */
+  static final long LARGE_MODEL_BYTES = Models.LARGE_MODEL_BYTES;
 
   /**
    * glibc malloc settings for a large checkpoint (each when not already set): at most two malloc arenas, so freed
@@ -159,24 +153,9 @@ final class Relauncher {
     return null;
   }
 
-  /** Size of the checkpoint's weights once widened to float32 (2-byte dtypes double). */
+  /** {@link Models#float32WeightBytes}. */
   static long float32WeightBytes(Path dir) {
-    long bytes = 0;
-    if (dir == null) {
-      return 0;
-    }
-    try (var files = java.nio.file.Files.list(dir)) {
-      for (Path f : (Iterable<Path>) files::iterator) {
-        if (f.getFileName().toString().endsWith(".safetensors")) {
-          bytes += java.nio.file.Files.size(f);
-        }
-      }
-      String config = java.nio.file.Files.readString(dir.resolve("config.json"));
-      boolean half = config.contains("\"bfloat16\"") || config.contains("\"float16\"");
-      return half ? 2 * bytes : bytes;
-    } catch (java.io.IOException | RuntimeException e) {
-      return bytes;                                                     // a broken folder fails later, with a clear error
-    }
+    return Models.float32WeightBytes(dir);
   }
 
   private static long physicalMemory() {

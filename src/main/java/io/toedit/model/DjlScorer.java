@@ -112,10 +112,22 @@ final class DjlScorer implements Scorer {
     }
     boolean gpu = !Device.Type.CPU.equals(dev.getDeviceType());
     ComputeDtype dtype = ComputeDtype.resolve(s.dtype(), gpu);
+    String measured = "";
+    if (!gpu) {
+      DtypeProbe.Result[] probe = new DtypeProbe.Result[1];
+      dtype = ComputeDtype.resolveOnCpu(s.dtype(), Models.float32WeightBytes(dir) >= Models.LARGE_MODEL_BYTES,
+          s.attention(), () -> {
+            try (NDManager pm = NDManager.newBaseManager(dev, "PyTorch")) {
+              probe[0] = DtypeProbe.measure(pm, cfg.hiddenSize());
+            }
+            return probe[0].bfloat16Speedup();
+          });
+      measured = probe[0] == null ? "" : ": " + probe[0];
+    }
     AttentionKernel attention = resolve(s.attention(), dev, cfg.headDim(), dtype);
     LOG.info("Scoring device {} (requested {}, Engine.getGpuCount() = {}, PyTorch {}); {} workers x {} intra-op "
-        + "threads; attention {} (requested {}); dtype {} (requested {})", dev, s.device(), gpus,
-        engine.getVersion(), s.workers(), s.threadsPerWorker(), attention, s.attention(), dtype, s.dtype());
+        + "threads; attention {} (requested {}); dtype {} (requested {}{})", dev, s.device(), gpus,
+        engine.getVersion(), s.workers(), s.threadsPerWorker(), attention, s.attention(), dtype, s.dtype(), measured);
     long loadStart = System.nanoTime();
     NDManager base = NDManager.newBaseManager(dev, "PyTorch");
     LlamaModel model;

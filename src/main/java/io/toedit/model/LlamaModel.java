@@ -168,20 +168,32 @@ final class LlamaModel implements AutoCloseable {
     for (int l = 0; l < layers; l++) {
       String p = "model.layers." + l + ".";
       try (NDManager tmp = base.newSubManager()) {
+        // each fused weight is loaded once into its final [rows, H] tensor and scaled in place, and in 16 bits
+        // converted and released before the next is loaded: loading holds one layer weight in float32 at a time
         NDArray g = st.load(tmp, p + "input_layernorm.weight", h).reshape(1, h);
         // with q/k norms the attention scale goes into the q gain (the norm would undo it here)
         float qScale = cfg.qkNorm() ? 1f : scale;
-        NDArray q = st.load(tmp, p + "self_attn.q_proj.weight", (long) nh * hd, h).mul(g).mul(qScale);
-        NDArray k = st.load(tmp, p + "self_attn.k_proj.weight", (long) nkv * hd, h).mul(g);
-        NDArray vv = st.load(tmp, p + "self_attn.v_proj.weight", (long) nkv * hd, h).mul(g);
-        NDList parts = rotated ? new NDList(q, k, rotateHalfRows(q, nh, hd), rotateHalfRows(k, nkv, hd), vv)
-            : new NDList(q, k, vv);
-        NDArray qkv = NDArrays.concat(parts, 0);
+        long qRows = (long) nh * hd;
+        long kvRows = (long) nkv * hd;
+        String[] qkvNames = {p + "self_attn.q_proj.weight", p + "self_attn.k_proj.weight", p + "self_attn.v_proj.weight"};
+        NDArray qkv;
+        if (rotated) {
+          NDArray q = st.load(tmp, qkvNames[0], qRows, h).mul(g).mul(qScale);
+          NDArray k = st.load(tmp, qkvNames[1], kvRows, h).mul(g);
+          NDArray vv = st.load(tmp, qkvNames[2], kvRows, h).mul(g);
+          qkv = NDArrays.concat(new NDList(q, k, rotateHalfRows(q, nh, hd), rotateHalfRows(k, nkv, hd), vv), 0);
+        } else {
+          qkv = st.loadRows(tmp, h, qkvNames, new long[] {qRows, kvRows, kvRows});
+          float[] rowScale = new float[(int) (qRows + 2 * kvRows)];
+          java.util.Arrays.fill(rowScale, 0, (int) qRows, qScale);
+          java.util.Arrays.fill(rowScale, (int) qRows, rowScale.length, 1f);   // x 1 is exact: k and v keep their bits
+          qkv.muli(g).muli(tmp.create(rowScale, new Shape(rowScale.length, 1)));
+        }
         NDArray bias = null;
         if (cfg.qkvBias()) {
-          NDArray bq = st.load(tmp, p + "self_attn.q_proj.bias", (long) nh * hd).mul(qScale);
-          NDArray bk = st.load(tmp, p + "self_attn.k_proj.bias", (long) nkv * hd);
-          NDArray bv = st.load(tmp, p + "self_attn.v_proj.bias", (long) nkv * hd);
+          NDArray bq = st.load(tmp, p + "self_attn.q_proj.bias", qRows).mul(qScale);
+          NDArray bk = st.load(tmp, p + "self_attn.k_proj.bias", kvRows);
+          NDArray bv = st.load(tmp, p + "self_attn.v_proj.bias", kvRows);
           NDList bp = rotated ? new NDList(bq, bk, rotateHalfRows(bq, nh, hd), rotateHalfRows(bk, nkv, hd), bv)
               : new NDList(bq, bk, bv);
           bias = NDArrays.concat(bp, 0);
@@ -194,19 +206,34 @@ final class LlamaModel implements AutoCloseable {
             lowp.setQkNorm(l, qg, kg, base);
           }
         }
-        NDArray o = st.load(tmp, p + "self_attn.o_proj.weight", h, (long) nh * hd);
-        NDArray g2 = st.load(tmp, p + "post_attention_layernorm.weight", h).reshape(1, h);
-        NDArray gate = st.load(tmp, p + "mlp.gate_proj.weight", inter, h).mul(g2);
-        NDArray up = st.load(tmp, p + "mlp.up_proj.weight", inter, h).mul(g2);
-        NDArray gateUp = gate.concat(up, 0);
-        NDArray down = st.load(tmp, p + "mlp.down_proj.weight", h, inter);
         if (lowp != null) {
-          lowp.setLayer(l, qkv, bias, o, gateUp, down);   // 16-bit copies; the float32 ones close with tmp
+          lowp.setQkv(l, qkv, bias);
+          qkv.close();
         } else {
           wQkv[l] = keep(qkv);
           bQkv[l] = bias == null ? null : keep(bias);
+        }
+        NDArray o = st.load(tmp, p + "self_attn.o_proj.weight", h, qRows);
+        if (lowp != null) {
+          lowp.setO(l, o);
+          o.close();
+        } else {
           wO[l] = keep(o);
+        }
+        NDArray g2 = st.load(tmp, p + "post_attention_layernorm.weight", h).reshape(1, h);
+        NDArray gateUp = st.loadRows(tmp, h, new String[] {p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight"},
+            new long[] {inter, inter}).muli(g2);
+        if (lowp != null) {
+          lowp.setGateUp(l, gateUp);
+          gateUp.close();
+        } else {
           wGateUp[l] = keep(gateUp);
+        }
+        NDArray down = st.load(tmp, p + "mlp.down_proj.weight", h, inter);
+        if (lowp != null) {
+          lowp.setDown(l, down);
+          down.close();
+        } else {
           wDown[l] = keep(down);
         }
       }

@@ -153,14 +153,24 @@ final class ReducedPrecision implements AutoCloseable {
   }
 
   /**
-   * One layer's weights, float32 with the gains and scales folded in (q/k/v rows not rotated); {@code bias}
-   * may be null.
+   * A layer's weights, float32 with the gains and scales folded in (q/k/v rows not rotated), each converted to the
+   * compute dtype as soon as it is ready, so that the caller can release the float32 one before loading the next;
+   * {@code bias} may be null.
    */
-  void setLayer(int l, NDArray qkv, NDArray bias, NDArray wo, NDArray gateUp, NDArray down) {
+  void setQkv(int l, NDArray qkv, NDArray bias) {
     wQkv[l] = hold(qkv);
     bQkv[l] = bias == null ? null : hold(bias);
+  }
+
+  void setO(int l, NDArray wo) {
     wO[l] = hold(wo);
+  }
+
+  void setGateUp(int l, NDArray gateUp) {
     wGateUp[l] = hold(gateUp);
+  }
+
+  void setDown(int l, NDArray down) {
     wDown[l] = hold(down);
   }
 

@@ -219,6 +219,39 @@ final class Safetensors {
     if (expectedShape.length == 0) {
       throw new IllegalArgumentException(e.file() + ": tensor '" + name + "' is a scalar; weights have a shape");
     }
+    ai.djl.ndarray.NDArray out = m.zeros(new ai.djl.ndarray.types.Shape(e.shape()),
+        ai.djl.ndarray.types.DataType.FLOAT32);
+    fill(out, 0, name, e);
+    return out;
+  }
+
+  /**
+   * Loads 2-D tensors of {@code cols} columns stacked along their rows into one float32 {@code [sum rows, cols]}
+   * NDArray, as {@link #load} does each (the q/k/v or gate/up projections of a layer, fused): no separate copies to
+   * concatenate, so loading a layer holds its fused weight once.
+   *
+   * @param rows the rows each named tensor must have
+   */
+  ai.djl.ndarray.NDArray loadRows(ai.djl.ndarray.NDManager m, long cols, String[] names, long[] rows) {
+    Entry[] es = new Entry[names.length];
+    long total = 0;
+    for (int i = 0; i < names.length; i++) {
+      es[i] = check(names[i], new long[] {rows[i], cols});
+      total += rows[i];
+    }
+    ai.djl.ndarray.NDArray out = m.zeros(new ai.djl.ndarray.types.Shape(total, cols),
+        ai.djl.ndarray.types.DataType.FLOAT32);
+    long at = 0;
+    for (int i = 0; i < names.length; i++) {
+      fill(out, at, names[i], es[i]);
+      at += rows[i];
+    }
+    return out;
+  }
+
+  /** Converts tensor {@code e} into rows [{@code at}, {@code at} + its rows) of {@code out}, hashing its bytes. */
+  private void fill(ai.djl.ndarray.NDArray out, long at, String name, Entry e) {
+    ai.djl.ndarray.NDManager m = out.getManager();
     java.nio.MappedByteBuffer map;
     try (FileChannel ch = FileChannel.open(e.file(), StandardOpenOption.READ)) {
       map = ch.map(FileChannel.MapMode.READ_ONLY, e.begin(), e.end() - e.begin());
@@ -237,8 +270,6 @@ final class Safetensors {
       long rowLen = e.shape().length == 0 ? 1 : n / Math.max(1, e.shape()[0]);
       long rows = rowLen == 0 ? 0 : n / rowLen;
       int rowsPerStep = (int) Math.max(1, Math.min(rows, STAGE / Math.max(1, rowLen)));
-      ai.djl.ndarray.types.Shape shape = new ai.djl.ndarray.types.Shape(e.shape());
-      ai.djl.ndarray.NDArray out = m.zeros(shape, ai.djl.ndarray.types.DataType.FLOAT32);
       stage = ByteBuffer.allocateDirect((int) (rowsPerStep * rowLen * 4)).order(ByteOrder.nativeOrder());
       short[] half = e.dtype().equals("F32") ? null : new short[(int) (rowsPerStep * rowLen)];
       float[] full = new float[(int) (rowsPerStep * rowLen)];
@@ -266,10 +297,9 @@ final class Safetensors {
         try (ai.djl.ndarray.NDManager tmp = m.newSubManager()) {
           ai.djl.ndarray.NDArray block = tmp.create(stage, new ai.djl.ndarray.types.Shape(dims),
               ai.djl.ndarray.types.DataType.FLOAT32);
-          out.set(new ai.djl.ndarray.index.NDIndex().addSliceDim(r0, r0 + count), block); // (an empty index crashes DJL 0.36)
+          out.set(new ai.djl.ndarray.index.NDIndex().addSliceDim(at + r0, at + r0 + count), block); // (an empty index crashes DJL 0.36)
         }
       }
-      return out;
     } finally {
       unmap(map);
       if (stage != null) {

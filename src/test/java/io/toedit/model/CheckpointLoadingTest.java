@@ -119,6 +119,33 @@ class CheckpointLoadingTest {
   }
 
   @Test
+  void shouldStackTensorsRowsIntoOneArrayAsTheirSeparateLoadsAcrossShards() {
+    // the loader fills a layer's fused q/k/v and gate/up weights in place: the same values as loading each tensor
+    // and concatenating them, from whichever shard each one sits in
+    Path dir = SyntheticModels.folder("qwen2-tiny", "BF16", 3);
+    Safetensors st = Safetensors.open(dir);
+    String p = "model.layers.1.self_attn.";
+    String[] names = {p + "q_proj.weight", p + "k_proj.weight", p + "v_proj.weight"};
+    long[] rows = {st.shape(names[0])[0], st.shape(names[1])[0], st.shape(names[2])[0]};
+    long cols = st.shape(names[0])[1];
+    try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager(ai.djl.Device.cpu(), "PyTorch")) {
+      ai.djl.ndarray.NDArray stacked = st.loadRows(m, cols, names, rows);
+      assertArrayEquals(new long[] {rows[0] + rows[1] + rows[2], cols}, stacked.getShape().getShape());
+      float[] expected = new float[(int) ((rows[0] + rows[1] + rows[2]) * cols)];
+      int at = 0;
+      for (int i = 0; i < 3; i++) {
+        float[] one = st.read(names[i], rows[i], cols);                  // the Java-side reader, not the loader
+        System.arraycopy(one, 0, expected, at, one.length);
+        at += one.length;
+      }
+      assertArrayEquals(expected, stacked.toFloatArray());
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> st.loadRows(m, cols, names, new long[] {rows[0], rows[1] + 1, rows[2]}));
+      assertTrue(e.getMessage().contains("'" + names[1] + "'") && e.getMessage().contains("shape"), e.getMessage());
+    }
+  }
+
+  @Test
   void shouldScoreIdenticallyFromTwoShardsAndAnIndex(@TempDir Path tmp) throws IOException {
     Path dir = TestCheckpoints.folder(tmp.resolve("sharded"), c -> c);
     Map<String, TestCheckpoints.Tensor> all = TestCheckpoints.converted("F32", v -> v);
