@@ -8,9 +8,10 @@ import java.util.Locale;
 
 /**
  * How fast this CPU multiplies in bfloat16 against float32, for {@code dtype=auto} ({@link ComputeDtype#resolveOnCpu}):
- * whether bfloat16 pays depends on the core, not on a CPU flag. Both 2-vCPU hosts of docs/performance.md have
- * AVX512_BF16: on the Intel Xeon (Emerald Rapids, no AMX) oneDNN's bfloat16 products ran at 0.55x float32's
- * ({@code vdpbf16ps} issues at half the FMA rate), on the AMD EPYC (Zen 4) at about 2x.
+ * whether bfloat16 pays depends on the core and on what the hypervisor exposes, not on one CPU flag. The 2-vCPU hosts
+ * of docs/performance.md all have AVX512_BF16: on the Intel Xeon (Emerald Rapids) without AMX exposed oneDNN's
+ * bfloat16 products ran at 0.55x float32's ({@code vdpbf16ps} issues at half the FMA rate), on the same model with
+ * AMX exposed at 3.8-4.3x (oneDNN's AMX kernels), on the AMD EPYC (Zen 4) at about 2x.
  *
  * <p>The probe times {@code [ROWS, H] x [H, H]} products (the o_proj shape of the model being loaded) in both dtypes
  * on the calling thread, with its intra-op threads: one untimed product each, then {@link #ROUNDS} alternating

@@ -21,7 +21,13 @@ import java.nio.FloatBuffer;
  *       RoPE, and, outside the layer, the final norm, the head's log-sum-exp, log-softmax and top-k (the head's
  *       matrix product itself is 16-bit, in vocabulary chunks, {@link #logits}).</li>
  * </ul>
- * This is more precise than a model run wholly in bfloat16 (Hugging Face's {@code torch_dtype=bfloat16} keeps a
+ * Products and sums write into a temporary of their own when one is free (RoPE's terms, the residual adds, the SiLU
+ * product): same kernels, same bits (IEEE addition commutes), fewer fresh pages. On a CPU with AMX the products are
+ * fast enough that first-touch page faults of a pass's temporaries (the launcher maps each one of 4 MiB or more
+ * separately, for the memory target) are a large share of a pass; in-place these ops cut about 10 % of a layer's time
+ * at the 1B shape (2026-12-01, docs/performance.md).
+ *
+ * <p>This is more precise than a model run wholly in bfloat16 (Hugging Face's {@code torch_dtype=bfloat16} keeps a
  * bfloat16 residual stream). Unlike float32 it is not batch-invariant: a document's bits can depend on its batch.
  */
 final class ReducedPrecision implements AutoCloseable {
@@ -114,16 +120,16 @@ final class ReducedPrecision implements AutoCloseable {
         "else:",
         "  o = torch.scaled_dot_product_attention(q, k, v, None, 0., True, scale=1.)",
         "o = torch.reshape(torch.transpose(o, 1, 2), [b * t, nh * hd])",
-        "x1 = torch.add(x, torch.to(torch.linear(o, wo), 6))",
+        "x1 = torch.add_(torch.to(torch.linear(o, wo), 6), x)",
         "n2 = torch.to(" + rmsNorm("x1") + ", dt)",
         "rows = b * t",
         "out = torch.empty_like(x1)",
         "for s0 in range(0, rows, chunk):",
         "  e = min(s0 + chunk, rows)",
         "  gu = torch.linear(torch.slice(n2, 0, s0, e), wgu)",
-        "  a = torch.mul(torch.silu(torch.slice(gu, 1, 0, inter)), torch.slice(gu, 1, inter, None))",
-        "  _0 = torch.copy_(torch.slice(out, 0, s0, e), torch.add(torch.slice(x1, 0, s0, e), "
-            + "torch.to(torch.linear(a, wd), 6)))",
+        "  a = torch.mul_(torch.silu(torch.slice(gu, 1, 0, inter)), torch.slice(gu, 1, inter, None))",
+        "  _0 = torch.copy_(torch.slice(out, 0, s0, e), "
+            + "torch.add_(torch.to(torch.linear(a, wd), 6), torch.slice(x1, 0, s0, e)))",
         "return out");
   }
 
@@ -138,7 +144,7 @@ final class ReducedPrecision implements AutoCloseable {
 
   /** TorchScript of HF RoPE on {@code v [.., hd]}: {@code v * c + rotate_half(v) * s}, with c, s, half, hd in scope. */
   private static String rope(String v) {
-    return "torch.add(torch.mul(" + v + ", c), torch.mul(torch.cat([torch.neg(torch.slice(" + v + ", 3, half, hd)), "
+    return "torch.add_(torch.mul(" + v + ", c), torch.mul_(torch.cat([torch.neg(torch.slice(" + v + ", 3, half, hd)), "
         + "torch.slice(" + v + ", 3, 0, half)], 3), s))";
   }
 
