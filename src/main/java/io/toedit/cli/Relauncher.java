@@ -85,11 +85,13 @@ final class Relauncher {
     pb.environment().put(PARENT_ENV, Long.toString(ProcessHandle.current().pid()));
     mallocEnv(float32WeightBytes(modelDir(args))).forEach(pb.environment()::putIfAbsent);
     Process child = pb.start();
+    // a signal to this launcher goes to the child, and the launcher then exits with the child's status (0 for
+    // run's clean stop), not the JVM's 143 for a signal-initiated shutdown
     Thread forward = new Thread(() -> {
       if (child.isAlive()) {
         child.destroy();
         try {
-          child.waitFor();
+          Runtime.getRuntime().halt(child.waitFor());
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }

@@ -107,12 +107,17 @@ public final class RunCommand implements Callable<Integer> {
         surface.attach(runner, props, tokenizer, scorer);
         out.println("HTTP: http://" + httpHost + ":" + surface.port() + "/ (dashboard), /metrics, /api/drift, /api/windows/latest");
       }
-      CountDownLatch closed = new CountDownLatch(1);
+      long startNanos = System.nanoTime();
+      // SIGTERM / Ctrl-C: commit the open transaction, then exit 0 (a signal-initiated shutdown would otherwise
+      // end with status 143 and cut the main thread's last line: a clean stop is not a failure)
       Thread hook = new Thread(() -> {
         out.println("Stopping (committing the open transaction)...");
         out.flush();
         runner.close();
-        closed.countDown();
+        out.println(PipelineRunner.progressLine(runner.stats().snapshot(), "stopped",
+            (System.nanoTime() - startNanos) / 1e9));
+        out.flush();
+        Runtime.getRuntime().halt(ExitCodes.OK);
       }, "toedit-run-shutdown");
       Runtime.getRuntime().addShutdownHook(hook);
       runner.printProgress(out, Duration.ofSeconds(progressSeconds));
@@ -124,8 +129,7 @@ public final class RunCommand implements Callable<Integer> {
         runner.failure().printStackTrace(spec.commandLine().getErr());
         return ExitCodes.FAILURE;
       }
-      closed.await();
-      out.println(PipelineRunner.progressLine(runner.stats().snapshot(), "stopped", 0).replace(" 0s", ""));
+      new CountDownLatch(1).await();          // stopped by the shutdown hook, which ends the process (status 0)
       return ExitCodes.OK;
     }
   }

@@ -3,6 +3,8 @@ package io.toedit.local;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.toedit.avro.DriftAlert;
+import io.toedit.avro.DriftWindow;
 import io.toedit.avro.EditedDocument;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -24,6 +26,8 @@ import java.util.Objects;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.message.MissingSchemaException;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -42,8 +46,10 @@ import org.apache.kafka.common.errors.WakeupException;
  * {@code .tmp} file whose records were not committed: the next run with the same group deletes it
  * and reads them again. One output directory belongs to one consumer process.
  *
- * <p>Values: {@link Format#AVRO} decodes {@link EditedDocument} (Avro single-object encoding) into
- * JSON (see {@link AvroJson}); {@link Format#JSON} takes each value as a JSON document and writes it on
+ * <p>Values: {@link Format#AVRO} decodes an {@link EditedDocument}, a {@code DeadLetter}, a
+ * {@code ScoredDocument}, a {@code DriftWindow} or a {@code DriftAlert} (Avro single-object encoding, told apart by
+ * their schema fingerprints) into JSON (see
+ * {@link AvroJson}); {@link Format#JSON} takes each value as a JSON document and writes it on
  * one line. A value that cannot be decoded is skipped with a warning (and counted).
  */
 public final class ShardExporter {
@@ -155,7 +161,28 @@ public final class ShardExporter {
     consumer.wakeup();
   }
 
-  private static final io.toedit.stream.AvroSerde<EditedDocument> EDITED = io.toedit.stream.AvroSerde.edited();
+  /**
+   * The application's Avro records, tried in this order by the schema fingerprint of the value's single-object
+   * header: edited documents, dead letters, scored documents, drift windows and drift alerts (each with its older
+   * schema versions), so that {@code consume --topic toedit.dlq} (or {@code toedit.scored}, {@code toedit.drift},
+   * {@code toedit.alerts}) writes what the pipeline wrote there.
+   */
+  private static final List<io.toedit.stream.AvroSerde<? extends GenericRecord>> AVRO_RECORDS = List.of(
+      io.toedit.stream.AvroSerde.edited(), io.toedit.stream.AvroSerde.deadLetter(),
+      io.toedit.stream.AvroSerde.scored(), io.toedit.stream.AvroSerde.of(DriftWindow.class),
+      io.toedit.stream.AvroSerde.of(DriftAlert.class));
+
+  private static GenericRecord decodeAvro(byte[] value) throws IOException {
+    MissingSchemaException last = null;
+    for (io.toedit.stream.AvroSerde<? extends GenericRecord> serde : AVRO_RECORDS) {
+      try {
+        return serde.decode(value);
+      } catch (MissingSchemaException e) {                               // another record type: try the next
+        last = e;
+      }
+    }
+    throw last;
+  }
 
   private String toLine(ConsumerRecord<byte[], byte[]> record) {
     String where = record.topic() + "-" + record.partition() + "@" + record.offset();
@@ -165,8 +192,7 @@ public final class ShardExporter {
     }
     try {
       if (format == Format.AVRO) {
-        EditedDocument doc = EDITED.decode(record.value()); // records of older schema versions too
-        return JSON.writeValueAsString(AvroJson.toJson(doc));
+        return JSON.writeValueAsString(AvroJson.toJson(decodeAvro(record.value())));
       }
       JsonNode node = JSON.readTree(new String(record.value(), StandardCharsets.UTF_8));
       if (node == null) {
@@ -177,7 +203,9 @@ public final class ShardExporter {
       warnings.accept("skipped " + where + ": not JSON: " + e.getOriginalMessage());
       return null;
     } catch (IOException | RuntimeException e) {
-      warnings.accept("skipped " + where + ": cannot decode " + format + " EditedDocument: " + e);
+      warnings.accept("skipped " + where + ": cannot decode " + format
+          + (format == Format.AVRO ? " EditedDocument, DeadLetter, ScoredDocument, DriftWindow or DriftAlert: " : ": ")
+          + e);
       return null;
     }
   }

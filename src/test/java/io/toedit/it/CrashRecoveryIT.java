@@ -90,6 +90,8 @@ class CrashRecoveryIT {
         assertTrue(seen >= n, "only " + seen + "/" + n + " outputs after the last restart:\n" + last.logTail(4000));
         out.settle(Duration.ofSeconds(3));
         assertTrue(last.isAlive(), "the pipeline exited by itself:\n" + last.logTail(4000));
+        assertEquals(0, last.stop(), "SIGTERM is a clean stop (README: commits and exits 0):\n" + last.logTail(4000));
+        assertTrue(last.logTail(4000).contains("state=stopped in="), "the final progress line:\n" + last.logTail(4000));
       }
       assertEquals(2, kills);
 

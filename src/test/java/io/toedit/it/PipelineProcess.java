@@ -96,6 +96,17 @@ final class PipelineProcess implements AutoCloseable {
     }
   }
 
+  /** SIGTERM (clean shutdown) and its exit status; SIGKILL (and -1) if it takes more than 60 s. */
+  int stop() throws InterruptedException {
+    process.destroy();
+    if (process.waitFor(60, TimeUnit.SECONDS)) {
+      return process.exitValue();
+    }
+    process.destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
+    return -1;
+  }
+
   /** SIGTERM (clean shutdown), then SIGKILL if it takes more than 60 s. */
   @Override
   public void close() {

@@ -4,10 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.toedit.avro.DeadLetter;
+import io.toedit.stream.AvroSerde;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -89,6 +93,33 @@ class ShardExporterTest {
     assertEquals(new ShardExporter.Result(0, 1, 0), r);
     assertFalse(warnings.isEmpty());
     assertEquals(List.of(), names(dir));
+  }
+
+  @Test
+  void shouldWriteDeadLettersOfTheDeadLetterTopicAsJson(@TempDir Path dir) throws Exception {
+    DeadLetter dl = DeadLetter.newBuilder()
+        .setKey(null).setValue(ByteBuffer.wrap("{\"id\": \"bad".getBytes(StandardCharsets.UTF_8)))
+        .setTopic("toedit.raw").setPartition(0).setOffset(7L).setDocumentId(null)
+        .setErrorClass("io.toedit.document.InvalidDocumentException").setReason("not JSON: unexpected end")
+        .setStage("validate").setTime(Instant.ofEpochMilli(1_700_000_000_000L))
+        .setValueLength(10L).setValueSha256("ab").setValueTruncated(false).build();
+    byte[] value = AvroSerde.deadLetter().encode(dl);
+    MockConsumer<byte[], byte[]> c = new MockConsumer<>(AutoOffsetResetStrategy.EARLIEST.name());
+    TopicPartition tp = new TopicPartition("toedit.dlq", 0);
+    c.schedulePollTask(() -> {
+      c.rebalance(List.of(tp));
+      c.updateBeginningOffsets(Map.of(tp, 0L));
+      c.addRecord(new ConsumerRecord<>("toedit.dlq", 0, 0, null, value));
+    });
+    List<String> warnings = new ArrayList<>();
+    ShardExporter.Result r = new ShardExporter(c, "toedit.dlq", dir, "dlq", 10, ShardExporter.Format.AVRO,
+        warnings::add).run(0, Duration.ofMillis(300));
+    assertEquals(new ShardExporter.Result(1, 0, 1), r, warnings.toString());
+    String line = Files.readAllLines(dir.resolve("dlq-00000.jsonl"), StandardCharsets.UTF_8).get(0);
+    assertTrue(line.contains("\"stage\":\"validate\""), line);
+    assertTrue(line.contains("\"reason\":\"not JSON: unexpected end\""), line);
+    assertTrue(line.contains("\"offset\":7"), line);
+    assertTrue(line.contains("\"value\":\"eyJpZCI6ICJiYWQ=\""), line);   // base64 of the original bytes
   }
 
   private static List<String> names(Path dir) throws Exception {
