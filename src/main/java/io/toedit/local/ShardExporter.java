@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.toedit.avro.DriftAlert;
 import io.toedit.avro.DriftWindow;
 import io.toedit.avro.EditedDocument;
+import io.toedit.stream.AvroSerde;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -161,22 +162,31 @@ public final class ShardExporter {
     consumer.wakeup();
   }
 
+  /** One of the application's Avro record types, by its schema name. */
+  private record AvroRecord(String name, AvroSerde<? extends GenericRecord> serde) {
+  }
+
   /**
    * The application's Avro records, tried in this order by the schema fingerprint of the value's single-object
    * header: edited documents, dead letters, scored documents, drift windows and drift alerts (each with its older
    * schema versions), so that {@code consume --topic toedit.dlq} (or {@code toedit.scored}, {@code toedit.drift},
    * {@code toedit.alerts}) writes what the pipeline wrote there.
    */
-  private static final List<io.toedit.stream.AvroSerde<? extends GenericRecord>> AVRO_RECORDS = List.of(
-      io.toedit.stream.AvroSerde.edited(), io.toedit.stream.AvroSerde.deadLetter(),
-      io.toedit.stream.AvroSerde.scored(), io.toedit.stream.AvroSerde.of(DriftWindow.class),
-      io.toedit.stream.AvroSerde.of(DriftAlert.class));
+  private static final List<AvroRecord> AVRO_RECORDS = List.of(
+      new AvroRecord("EditedDocument", AvroSerde.edited()), new AvroRecord("DeadLetter", AvroSerde.deadLetter()),
+      new AvroRecord("ScoredDocument", AvroSerde.scored()),
+      new AvroRecord("DriftWindow", AvroSerde.of(DriftWindow.class)),
+      new AvroRecord("DriftAlert", AvroSerde.of(DriftAlert.class)));
+
+  /** "EditedDocument, ..., DriftWindow or DriftAlert", for warnings. */
+  private static final String AVRO_NAMES = String.join(", ", AVRO_RECORDS.subList(0, AVRO_RECORDS.size() - 1)
+      .stream().map(AvroRecord::name).toList()) + " or " + AVRO_RECORDS.get(AVRO_RECORDS.size() - 1).name();
 
   private static GenericRecord decodeAvro(byte[] value) throws IOException {
     MissingSchemaException last = null;
-    for (io.toedit.stream.AvroSerde<? extends GenericRecord> serde : AVRO_RECORDS) {
+    for (AvroRecord type : AVRO_RECORDS) {
       try {
-        return serde.decode(value);
+        return type.serde().decode(value);
       } catch (MissingSchemaException e) {                               // another record type: try the next
         last = e;
       }
@@ -204,8 +214,7 @@ public final class ShardExporter {
       return null;
     } catch (IOException | RuntimeException e) {
       warnings.accept("skipped " + where + ": cannot decode " + format
-          + (format == Format.AVRO ? " EditedDocument, DeadLetter, ScoredDocument, DriftWindow or DriftAlert: " : ": ")
-          + e);
+          + (format == Format.AVRO ? " " + AVRO_NAMES + ": " : ": ") + e);
       return null;
     }
   }

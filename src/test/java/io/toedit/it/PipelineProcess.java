@@ -113,12 +113,8 @@ final class PipelineProcess implements AutoCloseable {
     if (!process.isAlive()) {
       return;
     }
-    process.destroy();
     try {
-      if (!process.waitFor(60, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        process.waitFor(30, TimeUnit.SECONDS);
-      }
+      stop();
     } catch (InterruptedException e) {
       process.destroyForcibly();
       Thread.currentThread().interrupt();
